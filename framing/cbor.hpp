@@ -1,0 +1,82 @@
+#pragma once
+// CBOR (RFC 8949) as the protocol uses it, with nlohmann::json as the value.
+//
+// Value mapping:
+//   unsigned / negative integer  <-> json number_unsigned / number_integer
+//   byte string                  <-> json::binary (no subtype)
+//   text string                  <-> json string
+//   array, tag 258 (set)         <-> json array  (a set decodes to an array)
+//   map                          <-> json object (keys: byte or text strings on
+//                                    input; always emitted as byte strings,
+//                                    as Mercurial peers expect)
+//   true / false / null          <-> json boolean / null
+// Floats, other tags and other simple values are rejected by the decoder.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "framing/bytes.hpp"
+#include "framing/result.hpp"
+
+namespace hgrpc::framing {
+
+using json = nlohmann::json;
+
+// A byte-string value (json::binary), the usual way to build protocol values:
+// cbor_bytes("ok") encodes as the CBOR byte string "ok".
+json cbor_bytes(std::string_view s);
+json cbor_bytes(ByteView b);
+
+// Appends the CBOR encoding of v to out. Object keys become byte strings.
+void cbor_encode(const json& v, Bytes& out);
+Bytes cbor_encode(const json& v);
+
+// Pieces for streaming a large byte string as an indefinite-length byte
+// string: header, then any number of chunks, then the break byte.
+void cbor_append_indefinite_bytes_begin(Bytes& out);
+void cbor_append_bytes_chunk(ByteView chunk, Bytes& out);  // one definite chunk
+void cbor_append_break(Bytes& out);
+
+struct CborLimits {
+  std::size_t max_depth = 64;                    // nesting of arrays and maps
+  std::size_t max_string_bytes = 256u << 20;     // one byte/text string (after joining chunks)
+  std::size_t max_container_items = 1u << 20;    // elements of one array or map
+};
+
+// Incremental decoder: feed chunks of any size (down to one byte); complete
+// top-level values become available as soon as their last byte arrives. Runs
+// in time linear in the input, never preallocates from declared lengths, and
+// reports malformed input as an Error naming the byte offset.
+class CborDecoder {
+ public:
+  explicit CborDecoder(CborLimits limits = {});
+  ~CborDecoder();
+  CborDecoder(CborDecoder&&) noexcept;
+  CborDecoder& operator=(CborDecoder&&) noexcept;
+
+  // Consumes all of chunk. After an error the decoder stays failed.
+  Result<void> feed(ByteView chunk);
+  // Next completed top-level value, in order.
+  std::optional<json> next();
+  // Number of completed values waiting to be taken by next().
+  std::size_t available() const;
+  // True when no partially decoded value is pending (a clean value boundary).
+  bool at_boundary() const;
+  // Total bytes consumed by completed values so far.
+  std::uint64_t bytes_consumed() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Decodes exactly the values in data (a CBOR sequence). Errors if data ends
+// inside a value.
+Result<std::vector<json>> cbor_decode_all(ByteView data, CborLimits limits = {});
+
+}  // namespace hgrpc::framing
