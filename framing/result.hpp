@@ -1,7 +1,7 @@
 #pragma once
 // Errors are values: every fallible operation of the framing library returns
 // Result<T>, whose error carries a message precise enough to act on.
-#include <expected>
+#include "compat/expected.hpp"
 #include <string>
 
 namespace hgrpc::framing {
@@ -11,10 +11,10 @@ struct Error {
 };
 
 template <class T>
-using Result = std::expected<T, Error>;
+using Result = hgrpc::expected<T, Error>;
 
-inline std::unexpected<Error> fail(std::string message) {
-  return std::unexpected<Error>(Error{std::move(message)});
+inline hgrpc::unexpected<Error> fail(std::string message) {
+  return hgrpc::unexpected<Error>(Error{std::move(message)});
 }
 
 }  // namespace hgrpc::framing

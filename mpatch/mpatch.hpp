@@ -7,10 +7,11 @@
 // Pure functions over byte spans: no I/O, no protocol. Errors are values whose
 // message says what is wrong and where (delta index, hunk index, byte offset).
 #include <cstdint>
-#include <expected>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "compat/expected.hpp"
 
 namespace hgrpc::mpatch {
 
@@ -21,7 +22,7 @@ struct Error {
   std::string message;
 };
 template <class T>
-using Result = std::expected<T, Error>;
+using Result = hgrpc::expected<T, Error>;
 
 struct Hunk {
   std::int32_t start;
