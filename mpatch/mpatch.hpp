@@ -5,7 +5,10 @@
 // Hunks are sorted by start and do not overlap; the empty delta is valid.
 //
 // Pure functions over byte spans: no I/O, no protocol. Errors are values whose
-// message says what is wrong and where (delta index, hunk index, byte offset).
+// message says what is wrong and where, e.g.
+//   "delta 3, hunk 7 (offset 96): end 120 is past the end of the text (100 bytes)"
+// Delta and hunk indices count from 0; the offset is that of the hunk's header
+// within its delta. decode() of a lone delta omits the "delta N, " part.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -45,7 +48,8 @@ Result<std::vector<Hunk>> decode(ByteView delta);
 Bytes encode(std::span<const Hunk> hunks);
 
 // Size of the text that applying `deltas` in order to a text of
-// `original_size` bytes would produce, without building it.
+// `original_size` bytes would produce, without building it. Also rejects a
+// hunk whose end is past the text it applies to.
 Result<std::uint64_t> patched_size(std::uint64_t original_size, std::span<const ByteView> deltas);
 
 // base with deltas applied in order. A chain is folded first, so intermediate
@@ -57,11 +61,17 @@ Result<void> apply_into(ByteView base, std::span<const ByteView> deltas, Bytes& 
                         const Limits& limits = {});
 
 // One delta equivalent to applying `deltas` in order (tree-wise combination).
-// An empty list folds to the empty delta.
+// An empty list folds to the empty delta. The result is canonical (adjacent
+// hunks merged, empty ones dropped), so fold is associative to the byte. The
+// base size is unknown here: a hunk past the end of its text surfaces as a
+// hunk past the base when the folded delta is applied. Fails if the result
+// would need a base offset above 2^31-1.
 Result<Bytes> fold(std::span<const ByteView> deltas, const Limits& limits = {});
 
 // A delta that turns a into b: line granularity for text, a compact path for
-// binary input. apply(a, {diff(a, b)}) == b always.
+// binary input. apply(a, {diff(a, b)}) == b always, and the delta is never
+// larger than 12 + b.size(). Throws std::length_error if a is longer than a
+// hunk offset can address (2^31-1 bytes).
 Bytes diff(ByteView a, ByteView b);
 
 }  // namespace hgrpc::mpatch
