@@ -11,12 +11,16 @@
 //                                    as Mercurial peers expect)
 //   true / false / null          <-> json boolean / null
 // Floats, other tags and other simple values are rejected by the decoder.
+// Decoded text strings must be valid UTF-8 (json can only dump valid UTF-8);
+// byte-string map keys are taken as they are. Duplicate map keys (a byte and
+// a text key with the same bytes count as duplicates) are an error.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +37,8 @@ json cbor_bytes(std::string_view s);
 json cbor_bytes(ByteView b);
 
 // Appends the CBOR encoding of v to out. Object keys become byte strings.
+// Floats (never part of the protocol, and rejected by the decoder) are a
+// programmer error: std::logic_error.
 void cbor_encode(const json& v, Bytes& out);
 Bytes cbor_encode(const json& v);
 
@@ -78,5 +84,10 @@ class CborDecoder {
 // Decodes exactly the values in data (a CBOR sequence). Errors if data ends
 // inside a value.
 Result<std::vector<json>> cbor_decode_all(ByteView data, CborLimits limits = {});
+
+// Strict UTF-8 check (RFC 3629: no overlong forms, surrogates or code points
+// above U+10FFFF); decoded text strings must pass it, as nlohmann::json needs
+// valid UTF-8 to dump them.
+bool is_valid_utf8(std::string_view s);
 
 }  // namespace hgrpc::framing

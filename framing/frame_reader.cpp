@@ -1,0 +1,130 @@
+#include "framing/frame_reader.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace hgrpc::framing {
+namespace {
+
+std::string frame_label(std::uint64_t index, std::uint64_t offset) {
+  return "frame " + std::to_string(index) + " at body offset " + std::to_string(offset);
+}
+
+}  // namespace
+
+FrameReader::FrameReader(std::size_t max_payload) : max_payload_(max_payload) {}
+
+void FrameReader::feed(ByteView chunk) {
+  if (error_) return;
+  if (!drained_) {
+    throw std::logic_error("FrameReader::feed: call next() until it returns nullopt first");
+  }
+  if (!carry_.empty()) {
+    // The start of a frame that next() saved from the old chunk. Swapping
+    // keeps both buffers' capacity for reuse.
+    partial_.swap(carry_);
+    carry_.clear();
+    partial_returned_ = false;
+  } else if (partial_returned_) {
+    partial_.clear();
+    partial_returned_ = false;
+  }
+  chunk_ = chunk;
+  pos_ = 0;
+  fed_ += chunk.size();
+  drained_ = chunk.empty();
+}
+
+Result<std::optional<Frame>> FrameReader::need_more() {
+  // The chunk may be gone after this call returns to the caller, so the start
+  // of an unfinished frame left in it is copied now. Not into partial_: it may
+  // hold a frame just returned, whose view must stay valid until feed().
+  if (pos_ < chunk_.size()) {
+    carry_.assign(chunk_.begin() + static_cast<std::ptrdiff_t>(pos_), chunk_.end());
+    pos_ = chunk_.size();
+  }
+  drained_ = true;
+  return std::optional<Frame>();
+}
+
+Result<void> FrameReader::check_length(const FrameHeader& h) {
+  if (h.length <= max_payload_) return {};
+  error_ = Error{frame_label(frames_, offset_) + " (request " + std::to_string(h.request_id) +
+                 ", stream " + std::to_string(h.stream_id) + "): payload length " +
+                 std::to_string(h.length) + " exceeds the maximum frame size " +
+                 std::to_string(max_payload_)};
+  return hgrpc::unexpected<Error>(*error_);
+}
+
+Frame FrameReader::complete(const FrameHeader& h, const std::uint8_t* start) {
+  last_offset_ = offset_;
+  offset_ += kFrameHeaderSize + h.length;
+  ++frames_;
+  return Frame{h, ByteView(start + kFrameHeaderSize, h.length)};
+}
+
+Result<std::optional<Frame>> FrameReader::next() {
+  if (error_) return hgrpc::unexpected<Error>(*error_);
+  if (!partial_.empty() && !partial_returned_) return next_from_partial();
+
+  // Fast path: the frame lies whole in the chunk; its payload is a view.
+  const std::size_t avail = chunk_.size() - pos_;
+  if (avail < kFrameHeaderSize) return need_more();
+  const std::uint8_t* p = chunk_.data() + pos_;
+  const FrameHeader h = decode_header(p);
+  if (auto ok = check_length(h); !ok) return hgrpc::unexpected<Error>(ok.error());
+  if (avail - kFrameHeaderSize < h.length) return need_more();
+  pos_ += kFrameHeaderSize + h.length;
+  return std::optional<Frame>(complete(h, p));
+}
+
+Result<std::optional<Frame>> FrameReader::next_from_partial() {
+  auto take = [this](std::size_t want) {
+    const std::size_t n = std::min(want, chunk_.size() - pos_);
+    partial_.insert(partial_.end(), chunk_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                    chunk_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
+    pos_ += n;
+  };
+  if (partial_.size() < kFrameHeaderSize) {
+    take(kFrameHeaderSize - partial_.size());
+    if (partial_.size() < kFrameHeaderSize) return need_more();
+  }
+  const FrameHeader h = decode_header(partial_.data());
+  if (auto ok = check_length(h); !ok) return hgrpc::unexpected<Error>(ok.error());
+  // The length is bounded by max_payload, so reserving it all is safe.
+  const std::size_t total = kFrameHeaderSize + h.length;
+  partial_.reserve(total);
+  take(total - partial_.size());
+  if (partial_.size() < total) return need_more();
+  partial_returned_ = true;
+  return std::optional<Frame>(complete(h, partial_.data()));
+}
+
+bool FrameReader::at_frame_boundary() const {
+  return (partial_.empty() || partial_returned_) && carry_.empty() && pos_ == chunk_.size();
+}
+
+Result<void> FrameReader::finish() const {
+  if (error_) return hgrpc::unexpected<Error>(*error_);
+  if (!drained_) {
+    // A caller bug; reported, not thrown, and without touching the chunk,
+    // which may be gone.
+    return fail("FrameReader::finish: frames left unread (call next() until it returns nullopt)");
+  }
+  // Bytes of the unfinished frame: buffered, or left at the end of the chunk.
+  ByteView rest = !carry_.empty()                            ? ByteView(carry_)
+                  : (!partial_.empty() && !partial_returned_) ? ByteView(partial_)
+                                                              : ByteView();
+  if (rest.empty()) return {};
+  std::string where = "body ends inside " + frame_label(frames_, offset_) + ": ";
+  if (rest.size() < kFrameHeaderSize) {
+    return fail(where + std::to_string(rest.size()) + " of " + std::to_string(kFrameHeaderSize) +
+                " header bytes");
+  }
+  const FrameHeader h = decode_header(rest.data());
+  return fail(where + std::to_string(rest.size() - kFrameHeaderSize) + " of " +
+              std::to_string(h.length) + " payload bytes");
+}
+
+}  // namespace hgrpc::framing

@@ -1,0 +1,102 @@
+#pragma once
+// ResponseEmitter: plans the frames of one command response (no encoding; see
+// OutputStream::render in framing/stream.hpp for that).
+//
+//   ResponseEmitter e(request_id, stream_id, options);
+//   e.value(v, planned);            // {status: ok} first, then CBOR values,
+//   e.encoded_value(cbor, planned); //   pre-encoded CBOR bytes,
+//   e.bytes_begin(planned); e.bytes_chunk(c, planned); e.bytes_end(planned);
+//                                   //   or one indefinite-length byte string
+//   e.end(planned);                 // last frame, eos
+//   e.command_error("bad %s", {"x"}, planned);  // instead of / after values
+//   e.error_response(ErrorType::Server, "boom", planned);
+//   e.text_output(atoms, planned); e.progress(...);  // opt-in only
+//
+// Frames follow Mercurial 5.8: the status map goes alone in the first
+// command-response frame (continuation, encoded), data is coalesced into
+// frames of at most max_frame_size raw bytes (continuation, encoded) and the
+// response ends with an empty eos frame. set_stream() moves the following
+// frames to another output stream (one response spread over several streams).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "framing/bytes.hpp"
+#include "framing/cbor.hpp"
+#include "framing/frame.hpp"
+#include "framing/result.hpp"
+#include "framing/stream.hpp"
+
+namespace hgrpc::framing {
+
+struct EmitterOptions {
+  std::size_t max_frame_size = kDefaultEmitFrameSize;  // raw payload bytes per frame (>= kMinFrameSize)
+  bool text_output = false;  // the client opted in to text-output frames
+  bool progress = false;     // the client opted in to progress frames
+};
+
+enum class ErrorType : std::uint8_t { Protocol, Server, Command };
+std::string_view error_type_name(ErrorType t);  // "protocol", "server", "command"
+
+// One atom of a human-readable message: {msg: b'..', args?: [b'..', ...]}.
+json message_atom(std::string_view msg, const std::vector<std::string>& args = {});
+
+class ResponseEmitter {
+ public:
+  ResponseEmitter(std::uint16_t request_id, std::uint8_t stream_id, EmitterOptions options = {});
+
+  std::uint16_t request_id() const { return request_id_; }
+  std::uint8_t stream_id() const { return stream_id_; }
+  // Following frames go to stream_id; buffered data is flushed to the old one.
+  void set_stream(std::uint8_t stream_id, PlannedFrames& out);
+  bool status_sent() const { return status_sent_; }
+  bool finished() const { return finished_; }
+
+  // Response data. Each emits the status frame first if needed. Calling any of
+  // these after finished() or inside bytes_begin/bytes_end is a programmer
+  // error (std::logic_error).
+  void value(const json& v, PlannedFrames& out);
+  void encoded_value(ByteView cbor, PlannedFrames& out);
+  void bytes_begin(PlannedFrames& out);
+  void bytes_chunk(ByteView chunk, PlannedFrames& out);  // empty chunks are skipped
+  void bytes_end(PlannedFrames& out);
+  // Emits buffered data now (a partial frame) instead of waiting for more.
+  void flush(PlannedFrames& out);
+  // Ends the response: buffered data, then an empty eos frame. A response
+  // without values still gets its status map.
+  void end(PlannedFrames& out);
+
+  // A command error ends the response. Before any data: one command-response
+  // {status: error, error: {message: [atom]}} with eos (not encoded, as
+  // Mercurial does). After data was sent: an error-response frame of type
+  // command.
+  void command_error(std::string_view msg, const std::vector<std::string>& args,
+                     PlannedFrames& out);
+  // An error-response frame {type, message: [{msg}]} that ends the response.
+  // The message is cut to fit one frame.
+  void error_response(ErrorType type, std::string_view msg, PlannedFrames& out);
+
+  // Side channels; dropped (returning false) unless the client opted in, or if
+  // the payload does not fit one frame. atoms: array of message_atom() maps.
+  bool text_output(const json& atoms, PlannedFrames& out);
+  bool progress(std::string_view topic, std::int64_t pos, std::uint64_t total,
+                std::string_view label, std::string_view item, PlannedFrames& out);
+
+ private:
+  void ensure_status(PlannedFrames& out);
+  void push(ByteView raw, PlannedFrames& out);  // buffer, cut full frames
+  void plan(FrameType type, std::uint8_t flags, Bytes payload, bool encode, PlannedFrames& out);
+  void check_open(const char* what) const;
+
+  std::uint16_t request_id_;
+  std::uint8_t stream_id_;
+  EmitterOptions options_;
+  bool status_sent_ = false;
+  bool in_bytes_ = false;
+  bool finished_ = false;
+  Bytes pending_;
+};
+
+}  // namespace hgrpc::framing

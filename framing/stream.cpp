@@ -1,0 +1,252 @@
+#include "framing/stream.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+namespace hgrpc::framing {
+
+std::string describe_frame(std::size_t index, const FrameHeader& h) {
+  std::string type(frame_type_name(h.type));
+  if (type.empty()) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "type 0x%x", static_cast<unsigned>(h.type));
+    type = buf;
+  }
+  return "frame " + std::to_string(index) + " (" + type + ", request " +
+         std::to_string(h.request_id) + ", stream " + std::to_string(h.stream_id) + ")";
+}
+
+struct InputStreams::Stream {
+  bool carried_other = false;     // a non-settings frame went through
+  bool settings_done = false;     // stream-settings eos seen
+  bool settings_pending = false;  // stream-settings continuation seen
+  Bytes settings;                 // accumulated stream-settings payload
+  std::unique_ptr<Decoder> decoder;
+};
+
+InputStreams::InputStreams(bool client_side, InputStreamLimits limits)
+    : client_side_(client_side), limits_(limits) {}
+InputStreams::~InputStreams() = default;
+InputStreams::InputStreams(InputStreams&&) noexcept = default;
+InputStreams& InputStreams::operator=(InputStreams&&) noexcept = default;
+
+std::optional<std::uint8_t> InputStreams::stream_with_pending_settings() const {
+  for (const auto& [id, s] : open_) {
+    if (s->settings_pending) return id;
+  }
+  return std::nullopt;
+}
+
+std::optional<Encoding> InputStreams::encoding_of(std::uint8_t stream_id) const {
+  auto it = open_.find(stream_id);
+  if (it == open_.end() || !it->second->decoder) return std::nullopt;
+  return it->second->decoder->encoding();
+}
+
+Result<std::optional<Frame>> InputStreams::accept(std::size_t index, const Frame& frame) {
+  const FrameHeader& h = frame.header;
+  const std::string where = describe_frame(index, h);
+  const bool odd = (h.stream_id % 2) == 1;
+  if (odd != client_side_) {
+    return fail(where + ": stream id " + std::to_string(h.stream_id) + " is " +
+                (odd ? "odd" : "even") + "; " + (client_side_ ? "client" : "server") +
+                " streams are " + (client_side_ ? "odd" : "even"));
+  }
+  if (h.stream_flags & ~stream_flags::kAll) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02x", static_cast<unsigned>(h.stream_flags & ~stream_flags::kAll));
+    return fail(where + ": undefined stream flags " + buf);
+  }
+  const bool begin = h.stream_flags & stream_flags::kBegin;
+  const bool end = h.stream_flags & stream_flags::kEnd;
+  const bool encoded = h.stream_flags & stream_flags::kEncoded;
+
+  auto it = open_.find(h.stream_id);
+  if (it == open_.end()) {
+    if (!begin) {
+      return fail(where + ": stream " + std::to_string(h.stream_id) +
+                  " is not open and the frame lacks the stream-begin flag");
+    }
+    if (open_.size() >= limits_.max_open_streams) {
+      return fail(where + ": too many open streams (limit " +
+                  std::to_string(limits_.max_open_streams) + ")");
+    }
+    it = open_.emplace(h.stream_id, std::make_unique<Stream>()).first;
+  } else if (begin) {
+    return fail(where + ": stream-begin flag on stream " + std::to_string(h.stream_id) +
+                ", which is already open");
+  }
+  Stream& s = *it->second;
+  auto close_if_end = [&] {
+    if (end) open_.erase(h.stream_id);
+  };
+
+  if (h.type == static_cast<std::uint8_t>(FrameType::StreamSettings)) {
+    if (s.carried_other || s.settings_done) {
+      return fail(where + ": stream-settings frame on stream " + std::to_string(h.stream_id) +
+                  ", which already carried " +
+                  (s.settings_done ? "its stream settings" : "other frames"));
+    }
+    if (encoded) return fail(where + ": stream-settings frame has the encoded flag");
+    const bool cont = h.flags & settings_flags::kContinuation;
+    const bool eos = h.flags & settings_flags::kEos;
+    if (cont && eos) return fail(where + ": stream-settings frame has both continuation and eos flags");
+    if (!cont && !eos) return fail(where + ": stream-settings frame has neither continuation nor eos flag");
+    if (h.flags & ~(settings_flags::kContinuation | settings_flags::kEos)) {
+      return fail(where + ": undefined flags for stream-settings");
+    }
+    if (s.settings.size() + frame.payload.size() > limits_.max_settings_bytes) {
+      return fail(where + ": stream settings exceed " +
+                  std::to_string(limits_.max_settings_bytes) + " bytes");
+    }
+    append(s.settings, frame.payload);
+    if (cont) {
+      if (end) return fail(where + ": stream ended inside its stream settings");
+      s.settings_pending = true;
+      return std::optional<Frame>{};
+    }
+    s.settings_pending = false;
+    s.settings_done = true;
+    auto values = cbor_decode_all(s.settings);
+    if (!values) return fail(where + ": stream settings are not valid CBOR: " + values.error().message);
+    if (values->empty()) return fail(where + ": stream settings contain no CBOR value");
+    const json& name = (*values)[0];
+    if (!name.is_binary()) return fail(where + ": stream settings profile name is not a byte string");
+    const std::string profile(name.get_binary().begin(), name.get_binary().end());
+    auto enc = encoding_from_name(profile);
+    if (!enc) return fail(where + ": unknown stream encoding profile '" + profile + "'");
+    if (values->size() > 1) {
+      return fail(where + ": stream settings for " + profile + " have " +
+                  std::to_string(values->size() - 1) + " unexpected extra value(s)");
+    }
+    s.decoder = make_decoder(*enc, limits_.decoder);
+    s.settings.clear();
+    s.settings.shrink_to_fit();
+    close_if_end();
+    return std::optional<Frame>{};
+  }
+
+  if (s.settings_pending) {
+    return fail(where + ": frame on stream " + std::to_string(h.stream_id) +
+                " while its stream settings are incomplete");
+  }
+  s.carried_other = true;
+  Frame out = frame;
+  if (encoded) {
+    if (!s.decoder) {
+      return fail(where + ": encoded flag on stream " + std::to_string(h.stream_id) +
+                  ", which has no stream settings");
+    }
+    decoded_.clear();
+    auto r = s.decoder->decode(frame.payload, decoded_);
+    if (!r) return fail(where + ": " + r.error().message);
+    out.payload = decoded_;
+  }
+  close_if_end();
+  return std::optional<Frame>{out};
+}
+
+OutputStream::OutputStream(std::uint8_t id, std::unique_ptr<Encoder> encoder,
+                           std::size_t max_frame_size)
+    : id_(id), encoder_(std::move(encoder)), max_frame_size_(std::max(max_frame_size, kMinFrameSize)) {}
+
+std::optional<Encoding> OutputStream::encoding() const {
+  if (!encoder_) return std::nullopt;
+  return encoder_->encoding();
+}
+
+void OutputStream::emit(std::uint16_t request_id, FrameType type, std::uint8_t flags,
+                        std::uint8_t sflags, ByteView payload, Bytes& out) {
+  if (!begun_) {
+    sflags |= stream_flags::kBegin;
+    begun_ = true;
+  }
+  FrameHeader h;
+  h.request_id = request_id;
+  h.stream_id = id_;
+  h.stream_flags = sflags;
+  h.type = static_cast<std::uint8_t>(type);
+  h.flags = flags;
+  append_frame(out, h, payload);
+}
+
+Result<void> OutputStream::render(const PlannedFrame& f, Bytes& out) {
+  if (f.stream_id != id_) {
+    return fail("planned frame for stream " + std::to_string(f.stream_id) +
+                " given to output stream " + std::to_string(id_));
+  }
+  if (encoder_ && !settings_sent_) {
+    Bytes settings;
+    cbor_encode(cbor_bytes(encoding_name(encoder_->encoding())), settings);
+    emit(f.request_id, FrameType::StreamSettings, settings_flags::kEos, 0, settings, out);
+    settings_sent_ = true;
+  }
+  if (!f.encode || !encoder_ || f.payload.empty()) {
+    if (f.payload.size() > max_frame_size_) {
+      return fail("planned frame of " + std::to_string(f.payload.size()) +
+                  " bytes exceeds the max frame size " + std::to_string(max_frame_size_));
+    }
+    emit(f.request_id, f.type, f.flags, 0, f.payload, out);
+    return {};
+  }
+  scratch_.clear();
+  auto r = encoder_->encode(f.payload, scratch_);
+  if (!r) return fail("encoding stream " + std::to_string(id_) + ": " + r.error().message);
+  if (scratch_.empty()) {  // nothing to send yet; keep the frame for its flags
+    emit(f.request_id, f.type, f.flags, 0, scratch_, out);
+    return {};
+  }
+  if (scratch_.size() > max_frame_size_ && f.type != FrameType::CommandResponse &&
+      f.type != FrameType::CommandData && f.type != FrameType::CommandRequest) {
+    return fail("encoded " + std::string(frame_type_name(static_cast<std::uint8_t>(f.type))) +
+                " payload of " + std::to_string(scratch_.size()) + " bytes cannot be split");
+  }
+  // Flags of part i of a split frame: the series keeps going on every part
+  // but the last, which keeps the planned flags.
+  auto part_flags = [&](bool first, bool last) -> std::uint8_t {
+    if (f.type != FrameType::CommandRequest) {
+      return last ? f.flags : command_response_flags::kContinuation;  // same bit for data
+    }
+    std::uint8_t fl = f.flags;
+    if (!first) {
+      fl = static_cast<std::uint8_t>((fl & ~command_request_flags::kNew) |
+                                     command_request_flags::kContinuation);
+    }
+    if (!last) fl |= command_request_flags::kMore;
+    return fl;
+  };
+  ByteView rest = scratch_;
+  bool first = true;
+  while (rest.size() > max_frame_size_) {
+    emit(f.request_id, f.type, part_flags(first, false), stream_flags::kEncoded,
+         rest.first(max_frame_size_), out);
+    rest = rest.subspan(max_frame_size_);
+    first = false;
+  }
+  emit(f.request_id, f.type, part_flags(first, true), stream_flags::kEncoded, rest, out);
+  return {};
+}
+
+OutputStream& OutputStreamSet::add(OutputStream s) {
+  const auto id = s.id();
+  streams_.erase(id);
+  return streams_.emplace(id, std::move(s)).first->second;
+}
+
+OutputStream* OutputStreamSet::find(std::uint8_t id) {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : &it->second;
+}
+
+Result<void> OutputStreamSet::render(std::span<const PlannedFrame> planned, Bytes& out) {
+  for (const auto& f : planned) {
+    OutputStream* s = find(f.stream_id);
+    if (!s) return fail("no output stream " + std::to_string(f.stream_id));
+    auto r = s->render(f, out);
+    if (!r) return r;
+  }
+  return {};
+}
+
+}  // namespace hgrpc::framing

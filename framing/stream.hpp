@@ -1,0 +1,137 @@
+#pragma once
+// Streams: per-direction state of the numbered frame streams.
+//
+//   InputStreams   receiving side. accept(frame) checks the stream id parity,
+//                  the begin/end flags, consumes stream-settings frames (which
+//                  install a Decoder) and decodes `encoded` payloads. Used by
+//                  both reactors.
+//   PlannedFrame   a frame before encoding: what the response emitter (and the
+//                  client reactor) produce.
+//   OutputStream   sending side of one stream: id, begun flag, long-lived
+//                  Encoder, settings-sent flag. render(planned, out) encodes
+//                  and appends wire frames. Streams share no state, so distinct
+//                  streams may render on distinct threads; one stream renders
+//                  its frames in order.
+//   OutputStreamSet  single-threaded convenience: renders planned frames
+//                  through the stream each names.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "framing/bytes.hpp"
+#include "framing/cbor.hpp"
+#include "framing/content_encoding.hpp"
+#include "framing/frame.hpp"
+#include "framing/result.hpp"
+
+namespace hgrpc::framing {
+
+// "frame 3 (command-request, request 1, stream 1)": the prefix of every
+// reactor error message. Frame indexes count from 0 in arrival order.
+std::string describe_frame(std::size_t index, const FrameHeader& h);
+
+struct InputStreamLimits {
+  DecoderLimits decoder;            // per stream, across the stream's life
+  std::size_t max_settings_bytes = 4096;  // one stream-settings payload, all frames
+  std::size_t max_open_streams = 32;      // each may hold a zstd window
+};
+
+class InputStreams {
+ public:
+  // client_side: true in the server (accepts odd, client-initiated streams),
+  // false in the client (accepts even, server-initiated streams).
+  InputStreams(bool client_side, InputStreamLimits limits = {});
+  ~InputStreams();
+  InputStreams(InputStreams&&) noexcept;
+  InputStreams& operator=(InputStreams&&) noexcept;
+
+  // Processes the stream part of frame number `index`. Returns the frame with
+  // its payload decoded (a view into the input frame, or for encoded frames
+  // into a buffer valid until the next accept), or nullopt when the
+  // frame was a stream-settings frame and nothing is left to do. Errors are
+  // prefixed with describe_frame().
+  Result<std::optional<Frame>> accept(std::size_t index, const Frame& frame);
+
+  // Open streams whose settings are still incomplete (for end-of-input checks).
+  std::optional<std::uint8_t> stream_with_pending_settings() const;
+  // The profile of an open stream, nullopt if closed or never set.
+  std::optional<Encoding> encoding_of(std::uint8_t stream_id) const;
+
+ private:
+  struct Stream;
+  bool client_side_;
+  InputStreamLimits limits_;
+  std::map<std::uint8_t, std::unique_ptr<Stream>> open_;
+  Bytes decoded_;
+};
+
+// The smallest max frame size emitters and output streams accept (smaller
+// values are raised to it): an error-response map must fit one frame.
+inline constexpr std::size_t kMinFrameSize = 64;
+
+// A frame planned but not yet encoded. `encode` asks the stream to apply its
+// content encoding to the payload (a stream without an encoder sends it as is).
+struct PlannedFrame {
+  std::uint8_t stream_id = 0;
+  std::uint16_t request_id = 0;
+  FrameType type = FrameType::CommandResponse;
+  std::uint8_t flags = 0;
+  Bytes payload;
+  bool encode = false;
+};
+using PlannedFrames = std::vector<PlannedFrame>;
+
+class OutputStream {
+ public:
+  // encoder == nullptr: the stream sends no stream-settings frame and never
+  // sets `encoded` (Mercurial's client stream 1). max_frame_size (at least
+  // kMinFrameSize) bounds the payload of every rendered frame.
+  OutputStream(std::uint8_t id, std::unique_ptr<Encoder> encoder,
+               std::size_t max_frame_size = kDefaultEmitFrameSize);
+
+  std::uint8_t id() const { return id_; }
+  bool begun() const { return begun_; }
+  bool settings_sent() const { return settings_sent_; }
+  std::optional<Encoding> encoding() const;
+
+  // Appends the wire form of f: first, on a stream with an encoder, its
+  // stream-settings frame (with f's request id); the first frame carries
+  // stream-begin. An encoded payload is encoded and flushed (one encode call
+  // per planned frame); if it outgrows max_frame_size it is split over several
+  // frames (command-response/-data: continuation on all but the last, which
+  // keeps the planned flags; command-request: later parts lose new and gain
+  // continuation, all but the last gain more). An empty
+  // payload is never encoded (Mercurial's end-of-stream frames carry none).
+  // Errors: f is for another stream, or the encoder failed.
+  Result<void> render(const PlannedFrame& f, Bytes& out);
+
+ private:
+  void emit(std::uint16_t request_id, FrameType type, std::uint8_t flags,
+            std::uint8_t sflags, ByteView payload, Bytes& out);
+
+  std::uint8_t id_;
+  std::unique_ptr<Encoder> encoder_;
+  std::size_t max_frame_size_;
+  bool begun_ = false;
+  bool settings_sent_ = false;
+  Bytes scratch_;
+};
+
+// Output streams keyed by id; renders planned frames in the order given.
+class OutputStreamSet {
+ public:
+  OutputStream& add(OutputStream s);
+  OutputStream* find(std::uint8_t id);
+  // Renders every frame of planned through its stream (error if unknown).
+  Result<void> render(std::span<const PlannedFrame> planned, Bytes& out);
+
+ private:
+  std::map<std::uint8_t, OutputStream> streams_;
+};
+
+}  // namespace hgrpc::framing

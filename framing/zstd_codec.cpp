@@ -1,0 +1,140 @@
+// zstd-8mb profile: zstd frames whose window is at most 8 MiB (window log 23).
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include <algorithm>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "framing/codecs.hpp"
+
+namespace hgrpc::framing::detail {
+namespace {
+
+constexpr int kProfileWindowLog = 23;  // the "8mb" of zstd-8mb
+
+class ZstdEncoder final : public Encoder {
+ public:
+  explicit ZstdEncoder(const EncoderOptions& options) : cctx_(ZSTD_createCCtx()) {
+    if (cctx_ == nullptr) throw std::bad_alloc();
+    check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options.zstd_level));
+    // Levels above 19 ("ultra") default to windows larger than the profile
+    // lets peers decode; levels up to 19 use at most 2^23 (zstd's clevels.h).
+    if (options.zstd_level > 19) {
+      check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_windowLog, kProfileWindowLog));
+    }
+  }
+  ~ZstdEncoder() override { ZSTD_freeCCtx(cctx_); }
+  ZstdEncoder(const ZstdEncoder&) = delete;
+  ZstdEncoder& operator=(const ZstdEncoder&) = delete;
+
+  Encoding encoding() const override { return Encoding::Zstd8mb; }
+
+  Result<void> encode(ByteView in, Bytes& out) override {
+    const std::size_t start = out.size();
+    ZSTD_inBuffer input{in.data(), in.size(), 0};
+    for (;;) {
+      std::size_t used = out.size();
+      std::size_t room = std::max<std::size_t>(ZSTD_compressBound(in.size() - input.pos), 64);
+      out.resize(used + room);
+      ZSTD_outBuffer output{out.data() + used, room, 0};
+      std::size_t rc = ZSTD_compressStream2(cctx_, &output, &input, ZSTD_e_flush);
+      out.resize(used + output.pos);
+      if (ZSTD_isError(rc)) {
+        out.resize(start);
+        return fail(std::string("zstd-8mb: compression failed: ") + ZSTD_getErrorName(rc));
+      }
+      if (rc == 0) return {};  // everything given so far is flushed
+    }
+  }
+
+ private:
+  static void check(std::size_t rc) {
+    if (ZSTD_isError(rc)) throw std::invalid_argument(ZSTD_getErrorName(rc));
+  }
+  ZSTD_CCtx* cctx_;
+};
+
+class ZstdDecoder final : public Decoder {
+ public:
+  explicit ZstdDecoder(const DecoderLimits& limits) : dctx_(ZSTD_createDCtx()), limits_(limits) {
+    if (dctx_ == nullptr) throw std::bad_alloc();
+    std::size_t rc = ZSTD_DCtx_setParameter(dctx_, ZSTD_d_windowLogMax, limits.zstd_window_log_max);
+    if (ZSTD_isError(rc)) throw std::invalid_argument(ZSTD_getErrorName(rc));
+  }
+  ~ZstdDecoder() override { ZSTD_freeDCtx(dctx_); }
+  ZstdDecoder(const ZstdDecoder&) = delete;
+  ZstdDecoder& operator=(const ZstdDecoder&) = delete;
+
+  Encoding encoding() const override { return Encoding::Zstd8mb; }
+
+  Result<void> decode(ByteView in, Bytes& out) override {
+    const std::size_t start = out.size();
+    const std::uint64_t decoded_before = decoded_;
+    auto result = run(in, out);
+    if (!result) {
+      out.resize(start);  // on error out is unchanged
+      decoded_ = decoded_before;
+      failed_ = true;
+    }
+    return result;
+  }
+
+ private:
+  Result<void> run(ByteView in, Bytes& out) {
+    if (failed_) return fail("zstd-8mb: stream already failed to decode");
+    // No output is ever left pending between calls (the loop drains it), and
+    // zstd counts repeated calls without input as an error.
+    if (in.empty()) return {};
+    ZSTD_inBuffer input{in.data(), in.size(), 0};
+    for (;;) {
+      std::size_t room = step_size(limits_.max_decoded_bytes - decoded_);
+      std::size_t used = out.size();
+      out.resize(used + room);
+      ZSTD_outBuffer output{out.data() + used, room, 0};
+      std::size_t rc = ZSTD_decompressStream(dctx_, &output, &input);
+      out.resize(used + output.pos);
+      decoded_ += output.pos;
+      if (ZSTD_isError(rc)) return fail(describe(rc, consumed_ + input.pos));
+      if (decoded_ > limits_.max_decoded_bytes) {
+        return fail("zstd-8mb: decoded size exceeds the limit of " +
+                    std::to_string(limits_.max_decoded_bytes) + " bytes for this stream");
+      }
+      // A full output buffer may hide more output; otherwise stop once the
+      // input is used up.
+      if (output.pos < output.size && input.pos == input.size) break;
+    }
+    consumed_ += in.size();
+    return {};
+  }
+
+  std::string describe(std::size_t rc, std::uint64_t offset) const {
+    std::string where = " (stream input byte " + std::to_string(offset) + ")";
+    if (ZSTD_getErrorCode(rc) == ZSTD_error_frameParameter_windowTooLarge) {
+      return "zstd-8mb: frame needs a window larger than " +
+             std::to_string((std::uint64_t{1} << limits_.zstd_window_log_max) >> 20) +
+             " MiB (window log max " + std::to_string(limits_.zstd_window_log_max) +
+             "): " + ZSTD_getErrorName(rc) + where;
+    }
+    return std::string("zstd-8mb: corrupt data: ") + ZSTD_getErrorName(rc) + where;
+  }
+
+  ZSTD_DCtx* dctx_;
+  DecoderLimits limits_;
+  std::uint64_t decoded_ = 0;
+  std::uint64_t consumed_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Encoder> make_zstd_encoder(const EncoderOptions& options) {
+  return std::make_unique<ZstdEncoder>(options);
+}
+
+std::unique_ptr<Decoder> make_zstd_decoder(const DecoderLimits& limits) {
+  return std::make_unique<ZstdDecoder>(limits);
+}
+
+}  // namespace hgrpc::framing::detail
