@@ -1,0 +1,56 @@
+#pragma once
+// Helpers shared by the command handlers: reading validated arguments as byte
+// views, decoding command data, and turning mpatch errors into command errors.
+//
+// Command data layout (have-data requests): the data is a CBOR sequence of
+// byte strings, definite or indefinite length, one per input:
+//   applypatches  base, then each delta     (args `base`, `patches` absent)
+//   foldpatches   each delta                (arg `patches` absent)
+//   patchedsize   each delta                (arg `patches` absent; `size` stays an arg)
+//   diff          a, then b                 (args `a`, `b` absent)
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "compat/expected.hpp"
+#include "framing/bytes.hpp"
+#include "framing/cbor.hpp"
+#include "mpatch/mpatch.hpp"
+#include "server/command_registry.hpp"
+
+namespace hgrpc::server::commands {
+
+using framing::ByteView;
+using framing::json;
+
+// CBOR-minded name of a value's type, as error messages say it: "bytes",
+// "text", "int", "list", "dict", "bool", "null", "float".
+std::string_view value_type_name(const json& v);
+
+// The bytes of a validated byte-string argument (json::binary or text).
+ByteView bytes_of(const json& v);
+// The bytes of each element of a validated list-of-bytes argument.
+std::vector<ByteView> bytes_list(const json& list);
+
+// The command data items, each a byte string. Errors: malformed CBOR
+// ("command data: <decoder message>"), an item that is not a byte string
+// ("command data item 2: expected bytes, got int").
+hgrpc::expected<std::vector<json>, CommandError> decode_data_items(ByteView data);
+
+// Views of items[first..].
+std::vector<ByteView> item_views(const std::vector<json>& items, std::size_t first = 0);
+
+// "cannot apply patches: %s" with mpatch's message (delta index, hunk, offset)
+// as the argument, so a '%' in it is never read as a placeholder.
+CommandError patch_error(std::string_view what, const mpatch::Error& e);
+
+inline hgrpc::unexpected<CommandError> fail_command(std::string message,
+                                                    std::vector<std::string> args = {}) {
+  return hgrpc::unexpected<CommandError>(CommandError{std::move(message), std::move(args)});
+}
+inline hgrpc::unexpected<CommandError> fail_command(CommandError e) {
+  return hgrpc::unexpected<CommandError>(std::move(e));
+}
+
+}  // namespace hgrpc::server::commands

@@ -1,0 +1,422 @@
+#include "server/http_binding.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "server/auth.hpp"
+#include "server/body_processor.hpp"
+#include "server/capabilities.hpp"
+#include "server/client_address.hpp"
+#include "server/compression_pool.hpp"
+#include "server/handshake.hpp"
+#include "server/response_spool.hpp"
+#include "server/route.hpp"
+
+namespace hgrpc::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the access log and the metrics need about the request being served.
+// One request is served per worker thread at a time, from the pre-routing
+// handler to the logger (which cpp-httplib calls after the response went out,
+// on the same thread), so the state lives in a thread_local.
+struct RequestState {
+  bool active = false;
+  Clock::time_point start;
+  std::chrono::system_clock::time_point wall;
+  std::string client;
+  std::string label = "other";
+  CommandTally commands;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+};
+thread_local RequestState tl_request;
+
+void text(httplib::Response& res, int status, std::string_view line) {
+  res.status = status;
+  res.set_content(std::string(line) + "\n", "text/plain");
+}
+
+// The declared Content-Length; 0 when absent or malformed (cpp-httplib
+// rejects malformed lengths before routing).
+std::uint64_t content_length(const httplib::Request& req) {
+  const auto v = req.get_header_value("Content-Length");
+  std::uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10) return 0;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+bool has_body(const httplib::Request& req) {
+  return content_length(req) > 0 ||
+         req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+}
+
+// Bytes of an unwanted body read and dropped so that the client, which sends
+// its whole body before reading, gets our answer rather than a reset.
+constexpr std::uint64_t kDrainBytes = 1u << 20;
+
+// A response sent before the body was read: the connection cannot be reused.
+void close_if_body_unread(const httplib::Request& req, httplib::Response& res) {
+  if (has_body(req)) res.set_header("Connection", "close");
+}
+
+// An early answer to a POST: drop a body of up to kDrainBytes (the
+// connection stays usable); a larger one is left unread and the connection
+// closed.
+void drain_or_close(const httplib::Request& req, httplib::Response& res,
+                    const httplib::ContentReader* reader) {
+  if (reader == nullptr || !has_body(req) || content_length(req) > kDrainBytes) {
+    close_if_body_unread(req, res);
+    return;
+  }
+  std::uint64_t dropped = 0;
+  const bool complete = (*reader)([&](const char*, std::size_t len) {
+    dropped += len;
+    return dropped <= kDrainBytes;
+  });
+  if (!complete) res.set_header("Connection", "close");
+}
+
+std::string format_peer(const std::string& address) { return address; }
+
+// cpp-httplib's stop() marks the server as shutting down, and content
+// providers then stop writing: chunked responses in flight would be cut. To
+// drain instead, shut the listening socket down: accept() fails, the accept
+// loop ends, and listen_after_bind() returns once the workers have finished
+// the requests in flight (keep-alive connections end at their next idle wait).
+class DrainingServer : public httplib::Server {
+ public:
+  void stop_accepting() {
+    const auto sock = svr_sock_.load();
+    if (sock != INVALID_SOCKET) ::shutdown(sock, SHUT_RDWR);
+  }
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(Options o, const CommandRegistry& r, AccessLog& l)
+      : options(std::move(o)), registry(r), log(l) {}
+
+  Options options;
+  const CommandRegistry& registry;
+  AccessLog& log;
+  Metrics metrics;
+  std::unique_ptr<CompressionPool> pool;  // outlives the server's workers
+  DrainingServer http;
+  std::optional<TokenAuth> auth;
+  TrustedProxies proxies;
+  CommandLimits limits;
+  BodyOptions body_options;
+
+  void configure();
+  void on_request_start(const httplib::Request& req);
+  void on_logged(const httplib::Request& req, const httplib::Response& res);
+  void handle_without_body(const httplib::Request& req, httplib::Response& res);
+  void handle_post(const httplib::Request& req, httplib::Response& res,
+                   const httplib::ContentReader* reader);
+  bool check_auth(const httplib::Request& req, httplib::Response& res, const Route& route);
+};
+
+void HttpServer::Impl::configure() {
+  limits.max_output_bytes = options.max_output_bytes;
+  limits.max_frame_size = options.max_frame_size;
+  limits.max_body_bytes = options.max_body_bytes;
+
+  body_options.max_frame_size = options.max_frame_size;
+  auto& ro = body_options.reactor;
+  ro.max_request_bytes = static_cast<std::size_t>(options.max_request_bytes);
+  ro.max_receiving_requests = options.max_receiving_requests;
+  ro.input_streams.decoder.max_decoded_bytes = options.max_stream_decoded_bytes;
+  ro.input_streams.max_open_streams = options.max_open_streams;
+  ro.max_frame_size = std::min<std::size_t>(framing::kDefaultEmitFrameSize, options.max_frame_size);
+  body_options.limits = limits;
+  const std::size_t compress = effective_compress_threads(options);
+  body_options.mux.max_streams = compress;
+  pool = std::make_unique<CompressionPool>(compress > 1 ? compress : 0);
+
+  const std::size_t threads = effective_threads(options);
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  const auto set_timeout = [](double seconds, auto&& setter) {
+    const auto whole = static_cast<time_t>(seconds);
+    setter(whole, static_cast<time_t>((seconds - static_cast<double>(whole)) * 1e6));
+  };
+  set_timeout(options.read_timeout, [&](time_t s, time_t us) { http.set_read_timeout(s, us); });
+  set_timeout(options.write_timeout, [&](time_t s, time_t us) { http.set_write_timeout(s, us); });
+  http.set_keep_alive_timeout(std::max<time_t>(1, static_cast<time_t>(std::ceil(options.keep_alive_timeout))));
+  http.set_keep_alive_max_count(options.keep_alive_max);
+  // Bodies of handlers without a content reader (never ours) stay bounded.
+  http.set_payload_max_length(static_cast<std::size_t>(options.max_body_bytes));
+
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    on_request_start(req);
+    if (req.method == "POST") return httplib::Server::HandlerResponse::Unhandled;
+    handle_without_body(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  http.Post(".*", [this](const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& reader) { handle_post(req, res, &reader); });
+  http.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_post(req, res, nullptr);
+  });
+  http.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log.note("internal error: " + what);
+    text(res, 500, "internal server error");
+  });
+  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { on_logged(req, res); });
+}
+
+void HttpServer::Impl::on_request_start(const httplib::Request& req) {
+  auto& st = tl_request;
+  st = RequestState{};
+  st.active = true;
+  st.start = Clock::now();
+  st.wall = std::chrono::system_clock::now();
+  st.client = proxies.client_address(format_peer(req.remote_addr), req.get_header_value("X-Forwarded-For"));
+  metrics.request_started();
+}
+
+void HttpServer::Impl::on_logged(const httplib::Request& req, const httplib::Response& res) {
+  auto& st = tl_request;
+  if (!st.active) {
+    // A request cpp-httplib rejected before routing (malformed, URI too long).
+    on_request_start(req);
+  }
+  AccessLogEntry e;
+  e.time = st.wall;
+  e.client = st.client;
+  e.method = req.method;
+  e.path = req.path;
+  e.commands = std::move(st.commands);
+  e.status = res.status;
+  e.bytes_in = st.bytes_in != 0 ? st.bytes_in : req.body.size();
+  e.bytes_out = st.bytes_out != 0 ? st.bytes_out : res.body.size();
+  e.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - st.start).count();
+  metrics.request_finished(st.label, res.status, e.bytes_in, e.bytes_out);
+  log.write(e);
+  st = RequestState{};
+}
+
+bool HttpServer::Impl::check_auth(const httplib::Request& req, httplib::Response& res,
+                                  const Route& route) {
+  if (!auth || (!route.read_write && !options.auth_ro)) return true;
+  switch (auth->check(req.get_header_value("Authorization"))) {
+    case AuthDecision::Allowed: return true;
+    case AuthDecision::Missing:
+      res.set_header("WWW-Authenticate", "Bearer");
+      text(res, 401, "authorization required: send 'Authorization: Bearer <token>'");
+      return false;
+    case AuthDecision::Refused:
+      text(res, 403, "the bearer token is not valid");
+      return false;
+  }
+  return false;
+}
+
+void HttpServer::Impl::handle_without_body(const httplib::Request& req, httplib::Response& res) {
+  std::optional<std::string> cmd;
+  if (req.has_param("cmd")) cmd = req.get_param_value("cmd");
+  const Route route = route_request(req.path, cmd, registry);
+  tl_request.label = route.label();
+  close_if_body_unread(req, res);
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  switch (route.kind) {
+    case RouteKind::NotFound:
+      text(res, 404, route.reason);
+      return;
+    case RouteKind::ApiCommand:
+      res.set_header("Allow", "POST");
+      text(res, 405, "commands require POST requests");
+      return;
+    default:
+      break;
+  }
+  if (!get) {
+    res.set_header("Allow", "GET");
+    text(res, 405, "this resource answers GET only");
+    return;
+  }
+  switch (route.kind) {
+    case RouteKind::Healthz:
+      res.status = 200;
+      res.set_content("ok\n", "text/plain");
+      return;
+    case RouteKind::Metrics:
+      res.status = 200;
+      res.set_content(metrics.render(), "text/plain; version=0.0.4");
+      return;
+    case RouteKind::ApiIndex:
+      res.status = 200;
+      res.set_content(fmt::format("hgrpcd serves these APIs under /api/<name>:\n{}\n", kHttpV2Api),
+                      "text/plain");
+      return;
+    case RouteKind::Handshake: {
+      auto answer = capabilities_handshake(
+          [&](const std::string& name) -> std::optional<std::string> {
+            if (!req.has_header(name)) return std::nullopt;
+            return req.get_header_value(name);
+          },
+          registry, limits);
+      res.status = 200;
+      res.set_content(std::move(answer.body), answer.content_type);
+      return;
+    }
+    default:
+      text(res, 404, "not found");
+  }
+}
+
+void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader* reader) {
+  const Route route = route_request(req.path, std::nullopt, registry);
+  tl_request.label = route.label();
+  if (route.kind != RouteKind::ApiCommand) {
+    drain_or_close(req, res, reader);
+    if (route.kind == RouteKind::NotFound) {
+      text(res, 404, route.reason);
+    } else {
+      res.set_header("Allow", "GET");
+      text(res, 405, "this resource answers GET only");
+    }
+    return;
+  }
+  // Checks in the documented order; the body stays unread until they pass.
+  const auto refuse = [&] { drain_or_close(req, res, reader); };
+  if (!check_auth(req, res, route)) return refuse();
+  if (!header_names_media_type(req.get_header_value("Accept"), kFramingMediaType)) {
+    text(res, 406, fmt::format("client MUST specify Accept header with value: {}", kFramingMediaType));
+    return refuse();
+  }
+  if (!header_names_media_type(req.get_header_value("Content-Type"), kFramingMediaType)) {
+    text(res, 415, fmt::format("client MUST send Content-Type header with value: {}", kFramingMediaType));
+    return refuse();
+  }
+  const auto declared = content_length(req);
+  if (declared > options.max_body_bytes) {
+    text(res, 413, fmt::format("request body of {} bytes exceeds the limit of {} bytes", declared,
+                               options.max_body_bytes));
+    return refuse();
+  }
+
+  auto spool = std::make_shared<ResponseSpool>(options.spool_bytes);
+  BodyProcessor body(
+      registry, BodyTarget{route.read_write, route.command}, body_options, pool.get(),
+      [spool](framing::ByteView b) { return spool->write(b); },
+      [this](std::string_view command, bool ok) { metrics.command_run(command, ok); });
+
+  std::uint64_t received = 0;
+  bool too_large = false;
+  bool read_ok = true;
+  // Past the limit up to kDrainBytes more are read and dropped.
+  const auto consume = [&](const char* data, std::size_t len) {
+    received += len;
+    if (received > options.max_body_bytes) {
+      too_large = true;
+      return received - options.max_body_bytes <= kDrainBytes;
+    }
+    // After an error the rest is read and dropped, so the client (which
+    // sends its whole body before reading) gets the response.
+    if (!body.done()) body.feed(framing::ByteView(reinterpret_cast<const std::uint8_t*>(data), len));
+    return true;
+  };
+  if (reader != nullptr) {
+    read_ok = (*reader)(consume);
+  } else if (!req.body.empty()) {
+    consume(req.body.data(), req.body.size());
+  }
+  tl_request.bytes_in = received;
+  BodyResult result = body.finish();
+  tl_request.commands = body.commands();
+  metrics.frames_received(body.frames_in());
+  if (result.protocol_error) metrics.protocol_error();
+
+  if (too_large) {
+    res.set_header("Connection", "close");
+    text(res, 413, fmt::format("request body exceeds the limit of {} bytes", options.max_body_bytes));
+    return;
+  }
+  if (!read_ok) {
+    // The connection broke or timed out: nobody will read an answer.
+    res.set_header("Connection", "close");
+    text(res, 400, "incomplete request body");
+    return;
+  }
+  if (!result.error.empty() && !result.protocol_error) log.note("server error: " + result.error);
+  if (!result.framed) {
+    text(res, result.status, result.text);
+    return;
+  }
+  metrics.frames_sent(body.frames_out());
+  res.status = result.status;
+  // Streams the spool out; the buffer is the only per-response allocation.
+  struct Reader {
+    std::shared_ptr<ResponseSpool> spool;
+    std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(64 * 1024);
+  };
+  auto rd = std::make_shared<Reader>(Reader{spool});
+  res.set_chunked_content_provider(
+      std::string(kFramingMediaType),
+      [rd](std::size_t offset, httplib::DataSink& sink) {
+        auto n = rd->spool->read(offset, rd->buffer.data(), rd->buffer.size());
+        if (!n) return false;
+        if (*n == 0) {
+          sink.done();
+          return true;
+        }
+        tl_request.bytes_out += *n;
+        return sink.write(reinterpret_cast<const char*>(rd->buffer.data()), *n);
+      },
+      [rd](bool) { rd->spool->release(); });
+}
+
+HttpServer::HttpServer(Options options, const CommandRegistry& registry, AccessLog& log)
+    : impl_(std::make_unique<Impl>(std::move(options), registry, log)) {}
+
+HttpServer::~HttpServer() = default;
+
+Metrics& HttpServer::metrics() { return impl_->metrics; }
+
+hgrpc::expected<int, std::string> HttpServer::bind() {
+  auto& o = impl_->options;
+  if (!o.token_file.empty()) {
+    auto a = TokenAuth::load(o.token_file);
+    if (!a) return hgrpc::unexpected<std::string>(a.error());
+    impl_->auth.emplace(std::move(*a));
+  }
+  auto proxies = TrustedProxies::parse(o.trusted_proxies);
+  if (!proxies) return hgrpc::unexpected<std::string>(proxies.error());
+  impl_->proxies = std::move(*proxies);
+  impl_->configure();
+  int port = o.port;
+  if (port == 0) {
+    port = impl_->http.bind_to_any_port(o.listen);
+    if (port <= 0) return hgrpc::unexpected<std::string>("cannot bind " + o.listen + " (any port)");
+  } else if (!impl_->http.bind_to_port(o.listen, port)) {
+    return hgrpc::unexpected<std::string>(fmt::format("cannot bind {}:{}", o.listen, port));
+  }
+  return port;
+}
+
+void HttpServer::run() { impl_->http.listen_after_bind(); }
+
+void HttpServer::stop() { impl_->http.stop_accepting(); }
+
+}  // namespace hgrpc::server

@@ -1,0 +1,68 @@
+// hgrpcd: serves hgrpc (Mercurial's HTTP version 2 frame protocol) over HTTP/1.1.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+#include <fmt/format.h>
+#include <pthread.h>
+
+#include "server/access_log.hpp"
+#include "server/command_registry.hpp"
+#include "server/http_binding.hpp"
+#include "server/options.hpp"
+
+using namespace hgrpc::server;
+
+int main(int argc, char** argv) {
+  auto parsed = parse_options(argc, argv);
+  if (!parsed.options) return parsed.exit_code;
+  const Options options = *parsed.options;
+
+  // SIGTERM/SIGINT are taken by sigwait on one thread; block them before any
+  // other thread starts so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  AccessLog log(options.log_format);
+  const CommandRegistry registry = CommandRegistry::standard();
+  HttpServer server(options, registry, log);
+  auto port = server.bind();
+  if (!port) {
+    std::fprintf(stderr, "hgrpcd: %s\n", port.error().c_str());
+    return 1;
+  }
+  const bool v6 = options.listen.find(':') != std::string::npos;
+  std::printf("listening on %s:%d\n", (v6 ? "[" + options.listen + "]" : options.listen).c_str(), *port);
+  std::fflush(stdout);
+
+  std::promise<void> stopped;
+  auto stopped_future = stopped.get_future();
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    // Woken by main after run() returned on its own: nothing to stop.
+    if (stopped_future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) return;
+    log.note(fmt::format("signal {}: no new connections; {} request(s) in flight get {} s",
+                         sig, server.metrics().in_flight(), options.shutdown_grace));
+    server.stop();
+    const auto grace = std::chrono::duration<double>(options.shutdown_grace);
+    if (stopped_future.wait_for(grace) != std::future_status::ready) {
+      log.note("shutdown grace expired; exiting with requests in flight");
+      std::_Exit(0);
+    }
+  });
+
+  server.run();  // returns once the workers finished the requests in flight
+  stopped.set_value();
+  // Wake the waiter if run() ended without a signal (e.g. listen failed).
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  log.note("stopped");
+  return 0;
+}

@@ -1,0 +1,50 @@
+#include "server/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace hgrpc::server {
+
+void Metrics::request_finished(std::string_view command, int status, std::uint64_t bytes_in,
+                               std::uint64_t bytes_out) {
+  in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  bytes_in_.fetch_add(bytes_in, std::memory_order_relaxed);
+  bytes_out_.fetch_add(bytes_out, std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  ++requests_[{std::string(command), status}];
+}
+
+void Metrics::command_run(std::string_view command, bool ok) {
+  std::lock_guard lock(mutex_);
+  ++commands_[{std::string(command), ok}];
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  const auto counter = [&](std::string_view name, std::string_view help, std::uint64_t v) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} counter\n{0} {2}\n", name, help, v);
+  };
+  std::lock_guard lock(mutex_);
+  out += "# HELP hgrpcd_http_requests_total HTTP requests by URL command and status.\n"
+         "# TYPE hgrpcd_http_requests_total counter\n";
+  for (const auto& [key, n] : requests_)
+    out += fmt::format("hgrpcd_http_requests_total{{command=\"{}\",status=\"{}\"}} {}\n", key.first,
+                       key.second, n);
+  out += "# HELP hgrpcd_commands_total Commands run, by command and outcome.\n"
+         "# TYPE hgrpcd_commands_total counter\n";
+  for (const auto& [key, n] : commands_)
+    out += fmt::format("hgrpcd_commands_total{{command=\"{}\",outcome=\"{}\"}} {}\n", key.first,
+                       key.second ? "ok" : "error", n);
+  counter("hgrpcd_received_bytes_total", "Request body bytes received.", bytes_in_.load());
+  counter("hgrpcd_sent_bytes_total", "Response body bytes sent.", bytes_out_.load());
+  counter("hgrpcd_received_frames_total", "Frames received.", frames_in_.load());
+  counter("hgrpcd_sent_frames_total", "Frames sent.", frames_out_.load());
+  counter("hgrpcd_protocol_errors_total", "Request bodies that broke the framing rules.",
+          protocol_errors_.load());
+  out += fmt::format(
+      "# HELP hgrpcd_requests_in_flight HTTP requests being served.\n"
+      "# TYPE hgrpcd_requests_in_flight gauge\nhgrpcd_requests_in_flight {}\n",
+      in_flight_.load());
+  return out;
+}
+
+}  // namespace hgrpc::server

@@ -1,0 +1,118 @@
+#include "server/options.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+namespace hgrpc::server {
+
+std::size_t effective_threads(const Options& o) {
+  if (o.threads != 0) return o.threads;
+  return std::max<std::size_t>(8, std::thread::hardware_concurrency());
+}
+
+std::size_t effective_compress_threads(const Options& o) {
+  if (o.compress_threads != 0) return o.compress_threads;
+  return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+ParseOutcome parse_options(int argc, const char* const* argv) {
+  Options o;
+  CLI::App app{
+      "hgrpcd: a server for hgrpc, the frame-based RPC protocol of Mercurial's HTTP "
+      "version 2 API (POST /api/exp-http-v2-0003/{ro,rw}/<command>)."};
+  app.option_defaults()->always_capture_default();
+  // Sizes accept a unit: 64KiB, 32MB (powers of 1024 either way), or plain bytes.
+  const CLI::AsSizeValue size_unit{false};
+
+  app.add_option("--listen", o.listen, "Address to listen on (IPv4 or IPv6)")
+      ->envname("HGRPCD_LISTEN");
+  app.add_option("--port", o.port,
+                 "TCP port; 0 picks a free one. The bound address is printed on stdout as "
+                 "'listening on ADDRESS:PORT'")
+      ->envname("HGRPCD_PORT")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--threads", o.threads,
+                 "HTTP worker threads, i.e. connections served at once (0: max(8, cores))")
+      ->envname("HGRPCD_THREADS");
+  app.add_option("--max-body-bytes", o.max_body_bytes,
+                 "Largest request body; a larger declared length gets 413")
+      ->envname("HGRPCD_MAX_BODY_BYTES")
+      ->transform(size_unit);
+  app.add_option("--max-frame-size", o.max_frame_size,
+                 "Largest frame payload accepted (and advertised); emitted frames carry at "
+                 "most min(32768, this)")
+      ->envname("HGRPCD_MAX_FRAME_SIZE")
+      ->transform(size_unit)
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{0xFFFFFF}));
+  app.add_option("--max-output-bytes", o.max_output_bytes,
+                 "Largest response of one command")
+      ->envname("HGRPCD_MAX_OUTPUT_BYTES")
+      ->transform(size_unit);
+  app.add_option("--compress-threads", o.compress_threads,
+                 "Threads encoding output streams (0: number of cores)")
+      ->envname("HGRPCD_COMPRESS_THREADS");
+  app.add_option("--spool-bytes", o.spool_bytes,
+                 "Response bytes of one request kept in memory while its body is still "
+                 "arriving; the rest goes to an unlinked temporary file")
+      ->envname("HGRPCD_SPOOL_BYTES")
+      ->transform(size_unit);
+  app.add_option("--max-request-bytes", o.max_request_bytes,
+                 "Largest command request: CBOR arguments plus command data")
+      ->envname("HGRPCD_MAX_REQUEST_BYTES")
+      ->transform(size_unit);
+  app.add_option("--max-receiving-requests", o.max_receiving_requests,
+                 "Command requests of one body whose frames may arrive at the same time")
+      ->envname("HGRPCD_MAX_RECEIVING_REQUESTS");
+  app.add_option("--max-stream-decoded-bytes", o.max_stream_decoded_bytes,
+                 "Bytes one compressed input stream may decode to")
+      ->envname("HGRPCD_MAX_STREAM_DECODED_BYTES")
+      ->transform(size_unit);
+  app.add_option("--max-open-streams", o.max_open_streams, "Input streams open at once in one body")
+      ->envname("HGRPCD_MAX_OPEN_STREAMS");
+  app.add_option("--token-file", o.token_file,
+                 "File of bearer tokens, one per line. When set, rw/ requests need "
+                 "'Authorization: Bearer <token>' (401 without, 403 with a wrong one)")
+      ->envname("HGRPCD_TOKEN_FILE");
+  app.add_flag("--auth-ro", o.auth_ro, "Require the token for ro/ requests too")
+      ->envname("HGRPCD_AUTH_RO");
+  app.add_option("--trusted-proxy", o.trusted_proxies,
+                 "CIDR of a proxy whose X-Forwarded-For names the client (repeatable; the "
+                 "variable takes a comma-separated list)")
+      ->envname("HGRPCD_TRUSTED_PROXY")
+      ->delimiter(',');
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "Access log format on stderr")
+      ->envname("HGRPCD_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--read-timeout", o.read_timeout, "Seconds to wait for request bytes")
+      ->envname("HGRPCD_READ_TIMEOUT")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--write-timeout", o.write_timeout,
+                 "Seconds to wait for the client to accept response bytes")
+      ->envname("HGRPCD_WRITE_TIMEOUT")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--keep-alive-timeout", o.keep_alive_timeout,
+                 "Seconds an idle keep-alive connection stays open")
+      ->envname("HGRPCD_KEEP_ALIVE_TIMEOUT")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--keep-alive-max", o.keep_alive_max, "Requests served on one connection")
+      ->envname("HGRPCD_KEEP_ALIVE_MAX")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+  app.add_option("--shutdown-grace", o.shutdown_grace,
+                 "Seconds requests in flight get to finish after SIGTERM/SIGINT")
+      ->envname("HGRPCD_SHUTDOWN_GRACE")
+      ->check(CLI::NonNegativeNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return {std::nullopt, app.exit(e, std::cout, std::cerr)};
+  }
+  o.log_format = log_format == "json" ? LogFormat::Json : LogFormat::Text;
+  return {std::move(o), 0};
+}
+
+}  // namespace hgrpc::server

@@ -1,0 +1,53 @@
+#pragma once
+// hgrpcd's command-line options. Each flag can also be set through an
+// environment variable (HGRPCD_<FLAG>, e.g. HGRPCD_PORT); a flag given on the
+// command line wins over the variable.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compat/expected.hpp"
+
+namespace hgrpc::server {
+
+enum class LogFormat { Text, Json };
+
+struct Options {
+  std::string listen = "127.0.0.1";
+  int port = 8080;                       // 0: any free port (printed on stdout)
+  std::size_t threads = 0;               // 0: max(8, cores); HTTP connections served at once
+  std::uint64_t max_body_bytes = std::uint64_t{1} << 30;
+  std::size_t max_frame_size = 65535;    // largest frame payload accepted
+  std::uint64_t max_output_bytes = std::uint64_t{256} << 20;  // per command response
+  std::size_t compress_threads = 0;      // 0: number of cores
+  std::uint64_t spool_bytes = std::uint64_t{32} << 20;  // response bytes kept in memory
+  std::uint64_t max_request_bytes = std::uint64_t{256} << 20;  // one command's args + data
+  std::size_t max_receiving_requests = 1024;  // requests arriving at once in one body
+  std::uint64_t max_stream_decoded_bytes = std::uint64_t{1} << 30;  // per input stream
+  std::size_t max_open_streams = 32;     // input streams of one body
+  std::string token_file;                // empty: no authentication
+  bool auth_ro = false;                  // tokens also required under ro/
+  std::vector<std::string> trusted_proxies;  // CIDRs allowed to set X-Forwarded-For
+  LogFormat log_format = LogFormat::Text;
+  double read_timeout = 30;              // seconds
+  double write_timeout = 30;             // seconds
+  double keep_alive_timeout = 5;         // seconds an idle connection stays open
+  std::size_t keep_alive_max = 1000;     // requests per connection
+  double shutdown_grace = 10;            // seconds in-flight requests get on SIGTERM
+};
+
+// The resolved number of HTTP worker threads and compression threads.
+std::size_t effective_threads(const Options& o);
+std::size_t effective_compress_threads(const Options& o);
+
+struct ParseOutcome {
+  std::optional<Options> options;  // nullopt: exit with exit_code (help, error)
+  int exit_code = 0;
+};
+
+// Parses argv (and the environment). Prints --help or the error itself.
+ParseOutcome parse_options(int argc, const char* const* argv);
+
+}  // namespace hgrpc::server
