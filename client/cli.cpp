@@ -1,0 +1,455 @@
+#include "client/cli.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "client/arg_spec.hpp"
+#include "client/files.hpp"
+#include "client/frames_tool.hpp"
+#include "client/json_value.hpp"
+#include "client/session.hpp"
+#include "client/transport.hpp"
+#include "client/url.hpp"
+
+namespace hgrpc::client {
+namespace {
+
+using framing::Bytes;
+using framing::ByteView;
+
+struct GlobalOptions {
+  std::string token_file;
+  bool quiet = false;
+  std::string bytes_style = "tagged";
+  int timeout = 300;
+};
+
+struct CallOptions {
+  std::string url;
+  std::string command;
+  std::vector<std::string> args;
+  std::string args_json;
+  std::string data_file;
+  std::vector<std::string> data_items;
+  std::string encoding;
+  std::string output;
+};
+
+struct PatchOptions {
+  std::string url;
+  std::string base;
+  std::vector<std::string> inputs;
+  std::string output = "-";
+  std::string encoding;
+};
+
+constexpr const char* kArgHelp =
+    "Command argument NAME[[]][:TYPE]=VALUE, repeatable. Types: bytes (default; the UTF-8 "
+    "bytes of VALUE), str (text string), int, bool (true/false), b64 (bytes given in base64), "
+    "json (input JSON, see --args-json). VALUE @PATH reads the value from a file (@- stdin, "
+    "@@ a literal @). NAME[]=VALUE appends to a list. Examples: --arg a=@old.txt --arg "
+    "size:int=12 --arg patches[]=@d1.bin";
+
+constexpr const char* kEncodingHelp =
+    "Only accept this response content encoding (default: offer zstd-8mb, zlib, identity and "
+    "let the server choose)";
+
+// Exit-code-carrying failure of one subcommand.
+int report(const ClientError& e) {
+  std::fprintf(stderr, "hgrpc: %s\n", e.message.c_str());
+  return exit_code(e.kind);
+}
+
+BytesStyle style_of(const GlobalOptions& g) {
+  return g.bytes_style == "text" ? BytesStyle::Text : BytesStyle::Tagged;
+}
+
+ClientResult<std::string> read_token(const GlobalOptions& g) {
+  std::string token;
+  if (!g.token_file.empty()) {
+    auto raw = read_file(g.token_file);
+    if (!raw) return client_fail(ErrorKind::Usage, "--token-file: " + raw.error().message);
+    token.assign(raw->begin(), raw->end());
+  } else if (const char* env = std::getenv("HGRPC_TOKEN")) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.find_first_of("\r\n") != std::string::npos) {
+    return client_fail(ErrorKind::Usage, "the token must be one line");
+  }
+  return token;
+}
+
+ClientResult<HttpTransport> open_transport(const GlobalOptions& g, const std::string& url) {
+  auto parsed = parse_url(url);
+  if (!parsed) return hgrpc::unexpected<ClientError>(parsed.error());
+  auto token = read_token(g);
+  if (!token) return hgrpc::unexpected<ClientError>(token.error());
+  TransportOptions options;
+  options.token = *token;
+  options.read_timeout = std::chrono::seconds(g.timeout);
+  options.write_timeout = std::chrono::seconds(g.timeout);
+  return HttpTransport(std::move(*parsed), std::move(options));
+}
+
+SessionOptions session_options(const std::string& encoding) {
+  SessionOptions s;
+  if (!encoding.empty()) s.accept_encodings = {*framing::encoding_from_name(encoding)};
+  return s;
+}
+
+void print_line(const std::string& line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+// Runs one call and returns its outcome (command errors included).
+ClientResult<Outcome> run_one(const GlobalOptions& g, HttpTransport& transport, Call call,
+                              const std::string& encoding) {
+  std::optional<Outcome> result;
+  ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
+  std::vector<Call> calls;
+  calls.push_back(std::move(call));
+  auto ran = run_calls(transport, calls, session_options(encoding),
+                       [&](std::size_t, Outcome&& o) { result = std::move(o); }, &progress);
+  progress.finish();
+  if (!ran) return hgrpc::unexpected<ClientError>(ran.error());
+  return std::move(*result);
+}
+
+// Command errors -> exit 1; error-response frames: command -> 1, else 3.
+int report_outcome_error(const std::string& command, const Outcome& o) {
+  if (o.kind == Outcome::Kind::CommandError) {
+    return report({ErrorKind::Command, command + ": " + o.message});
+  }
+  ErrorKind kind = o.error_type == "command" ? ErrorKind::Command : ErrorKind::Protocol;
+  return report({kind, command + ": " + o.error_type + " error: " + o.message});
+}
+
+int cmd_capabilities(const GlobalOptions& g, const std::string& url) {
+  auto transport = open_transport(g, url);
+  if (!transport) return report(transport.error());
+  if (!transport->url().direct_api) {
+    auto map = transport->handshake();
+    if (!map) return report(map.error());
+    auto apis = map->find("apis");
+    if (apis == map->end() || !apis->is_object() || !apis->contains(std::string(kApiName))) {
+      return report({ErrorKind::Protocol, "server does not offer the " + std::string(kApiName) + " API"});
+    }
+    print_line(render_json((*apis)[std::string(kApiName)], style_of(g)));
+    return kExitOk;
+  }
+  auto outcome = run_one(g, *transport, Call{"capabilities", json::object(), std::nullopt}, "");
+  if (!outcome) return report(outcome.error());
+  if (outcome->kind != Outcome::Kind::Ok) return report_outcome_error("capabilities", *outcome);
+  for (const auto& v : outcome->values) print_line(render_json(v, style_of(g)));
+  return kExitOk;
+}
+
+int cmd_call(const GlobalOptions& g, const CallOptions& c) {
+  Call call{c.command, json::object(), std::nullopt};
+  if (!c.args_json.empty()) {
+    json parsed = json::parse(c.args_json, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      return report({ErrorKind::Usage, "--args-json: expected a JSON object"});
+    }
+    auto args = from_input_json(parsed, "--args-json");
+    if (!args) return report({ErrorKind::Usage, args.error().message});
+    call.args = std::move(*args);
+  }
+  for (const auto& spec : c.args) {
+    if (auto ok = apply_arg(spec, call.args); !ok) return report({ErrorKind::Usage, ok.error().message});
+  }
+  if (!c.data_file.empty() || !c.data_items.empty()) {
+    CommandData data;
+    if (!c.data_file.empty()) data.add_file(c.data_file);
+    for (const auto& item : c.data_items) data.add_bytes_item_file(item);
+    if (auto size = data.size(); !size) return report(size.error());
+    call.data = std::move(data);
+  }
+  auto transport = open_transport(g, c.url);
+  if (!transport) return report(transport.error());
+  auto outcome = run_one(g, *transport, std::move(call), c.encoding);
+  if (!outcome) return report(outcome.error());
+  if (outcome->kind != Outcome::Kind::Ok) return report_outcome_error(c.command, *outcome);
+  if (!c.output.empty()) {
+    Bytes out;
+    for (const auto& v : outcome->values) {
+      if (v.is_binary()) {
+        framing::append(out, v.get_binary());
+      } else {
+        auto text = render_json(v, style_of(g)) + "\n";
+        framing::append(out, framing::as_bytes(text));
+      }
+    }
+    if (auto ok = write_file(c.output, out); !ok) return report({ErrorKind::Usage, ok.error().message});
+    return kExitOk;
+  }
+  for (const auto& v : outcome->values) print_line(render_json(v, style_of(g)));
+  return kExitOk;
+}
+
+// One batch input line -> a call.
+ClientResult<Call> parse_batch_line(const std::string& line, std::size_t line_number) {
+  auto where = "line " + std::to_string(line_number);
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return client_fail(ErrorKind::Usage, where + ": not a JSON object");
+  Call call;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "command") {
+      if (!value.is_string()) return client_fail(ErrorKind::Usage, where + ": \"command\" must be a string");
+      call.command = value.get<std::string>();
+    } else if (key == "args") {
+      if (!value.is_object()) return client_fail(ErrorKind::Usage, where + ": \"args\" must be an object");
+      auto args = from_input_json(value, where + ": args");
+      if (!args) return client_fail(ErrorKind::Usage, args.error().message);
+      call.args = std::move(*args);
+    } else if (key == "data_file" || key == "data_items") {
+      if (!call.data) call.data = CommandData{};
+      if (key == "data_file") {
+        if (!value.is_string()) return client_fail(ErrorKind::Usage, where + ": \"data_file\" must be a path");
+        call.data->add_file(value.get<std::string>());
+      } else {
+        if (!value.is_array()) return client_fail(ErrorKind::Usage, where + ": \"data_items\" must be a list of paths");
+        for (const auto& p : value) {
+          if (!p.is_string()) return client_fail(ErrorKind::Usage, where + ": \"data_items\" must be a list of paths");
+          call.data->add_bytes_item_file(p.get<std::string>());
+        }
+      }
+    } else {
+      return client_fail(ErrorKind::Usage, where + ": unknown key \"" + key +
+                                               "\" (expected command, args, data_file, data_items)");
+    }
+  }
+  if (call.command.empty()) return client_fail(ErrorKind::Usage, where + ": \"command\" is missing");
+  if (call.data) {
+    if (auto size = call.data->size(); !size) {
+      return client_fail(ErrorKind::Usage, where + ": " + size.error().message);
+    }
+  }
+  return call;
+}
+
+int cmd_batch(const GlobalOptions& g, const std::string& url, const std::string& file,
+              const std::string& encoding) {
+  auto text = read_file(file);
+  if (!text) return report({ErrorKind::Usage, text.error().message});
+  std::vector<Call> calls;
+  std::istringstream in(std::string(framing::as_chars(*text)));
+  std::string line;
+  for (std::size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto call = parse_batch_line(line, n);
+    if (!call) return report(call.error());
+    calls.push_back(std::move(*call));
+  }
+  if (calls.empty()) return report({ErrorKind::Usage, file + ": no commands"});
+  auto transport = open_transport(g, url);
+  if (!transport) return report(transport.error());
+
+  int status = kExitOk;
+  InOrderRelease printer([&](std::size_t index, Outcome&& o) {
+    json out = json::object();
+    out["command"] = calls[index].command;
+    if (o.kind == Outcome::Kind::Ok) {
+      json values = json::array();
+      for (const auto& v : o.values) values.push_back(to_output_json(v, style_of(g)));
+      out["values"] = std::move(values);
+    } else {
+      out["error"] = o.message;
+      out["error_type"] = o.kind == Outcome::Kind::CommandError ? "command" : o.error_type;
+      bool command_class = o.kind == Outcome::Kind::CommandError || o.error_type == "command";
+      status = std::max(status, command_class ? kExitCommand : kExitProtocol);
+    }
+    print_line(out.dump());
+  });
+  SessionOptions options = session_options(encoding);
+  options.force_multirequest = true;
+  ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
+  auto ran = run_calls(*transport, calls, options,
+                       [&](std::size_t index, Outcome&& o) { printer.put(index, std::move(o)); }, &progress);
+  progress.finish();
+  if (!ran) return report(ran.error());
+  return status;
+}
+
+// applypatches / foldpatches / diff with their inputs as command data.
+int cmd_patch(const GlobalOptions& g, const std::string& command, const PatchOptions& p) {
+  CommandData data;
+  if (!p.base.empty()) data.add_bytes_item_file(p.base);
+  for (const auto& f : p.inputs) data.add_bytes_item_file(f);
+  if (auto size = data.size(); !size) return report(size.error());
+  auto transport = open_transport(g, p.url);
+  if (!transport) return report(transport.error());
+  auto outcome = run_one(g, *transport, Call{command, json::object(), std::move(data)}, p.encoding);
+  if (!outcome) return report(outcome.error());
+  if (outcome->kind != Outcome::Kind::Ok) return report_outcome_error(command, *outcome);
+  if (outcome->values.size() != 1 || !outcome->values[0].is_binary()) {
+    return report({ErrorKind::Protocol, command + ": expected one byte string in the response, got " +
+                                            std::to_string(outcome->values.size()) + " value(s)"});
+  }
+  if (auto ok = write_file(p.output, outcome->values[0].get_binary()); !ok) {
+    return report({ErrorKind::Usage, ok.error().message});
+  }
+  return kExitOk;
+}
+
+int cmd_frames_decode(const GlobalOptions& g, const std::string& file, bool values) {
+  auto body = read_file(file);
+  if (!body) return report({ErrorKind::Usage, body.error().message});
+  FramesDecodeOptions options;
+  options.values = values;
+  options.bytes_style = style_of(g);
+  auto text = decode_frames(*body, options);
+  if (!text) {
+    std::fwrite(text.error().partial.data(), 1, text.error().partial.size(), stdout);
+    std::fflush(stdout);
+    return report(text.error().error);
+  }
+  std::fwrite(text->data(), 1, text->size(), stdout);
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+int cmd_frames_encode(const std::string& file, const std::string& output) {
+  auto text = read_file(file);
+  if (!text) return report({ErrorKind::Usage, text.error().message});
+  auto body = encode_frames(framing::as_chars(*text));
+  if (!body) return report(body.error());
+  if (auto ok = write_file(output, *body); !ok) return report({ErrorKind::Usage, ok.error().message});
+  return kExitOk;
+}
+
+void add_encoding_option(CLI::App* sub, std::string& target) {
+  sub->add_option("--encoding", target, kEncodingHelp)
+      ->check(CLI::IsMember({"zstd-8mb", "zlib", "identity"}));
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  // A server may close while we still send (e.g. after answering 404): that
+  // must be an error value from send(), not a silent death by SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{
+      "hgrpc: client of hgrpcd, the server of Mercurial's frame-based HTTP v2 protocol\n"
+      "(application/mercurial-exp-framing-0006).\n\n"
+      "URL is a repository URL (http://HOST:PORT/, handshake first) or a direct API URL\n"
+      "(http://HOST:PORT/api/exp-http-v2-0003). Byte strings print as {\"$bytes\": \"<base64>\"}\n"
+      "(or, with --bytes text, as plain strings when valid UTF-8).\n\n"
+      "Exit codes: 0 success, 1 command error, 2 usage error, 3 protocol or transport error.",
+      "hgrpc"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions g;
+  app.add_option("--token-file", g.token_file,
+                 "File holding the bearer token (Authorization: Bearer); default: $HGRPC_TOKEN");
+  app.add_flag("-q,--quiet", g.quiet, "No progress line on stderr");
+  app.add_option("--bytes", g.bytes_style, "How byte strings print in JSON: tagged ({\"$bytes\": base64}) or text")
+      ->check(CLI::IsMember({"tagged", "text"}))
+      ->capture_default_str();
+  app.add_option("--timeout", g.timeout, "Read/write timeout in seconds")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+
+  std::string url;
+  auto* caps = app.add_subcommand("capabilities", "Perform the handshake and print the server's capabilities as JSON");
+  caps->add_option("URL", url, "Server URL")->required();
+
+  CallOptions call;
+  auto* call_cmd = app.add_subcommand(
+      "call",
+      "Run one command; print each result value as one JSON line (or write it with --output)");
+  call_cmd->add_option("URL", call.url, "Server URL")->required();
+  call_cmd->add_option("COMMAND", call.command, "Command name, e.g. diff")->required();
+  call_cmd->add_option("--arg", call.args, kArgHelp)->allow_extra_args(false);
+  call_cmd->add_option("--args-json", call.args_json,
+                       "All arguments as a JSON object: strings are byte strings, {\"$bytes\": base64} "
+                       "arbitrary bytes, {\"$text\": s} a text string; --arg adds to it");
+  call_cmd->add_option("--data", call.data_file, "Send this file's bytes as the command data");
+  call_cmd->add_option("--data-item", call.data_items,
+                       "Append this file to the command data as one CBOR byte string (repeatable)")
+      ->allow_extra_args(false);
+  add_encoding_option(call_cmd, call.encoding);
+  call_cmd->add_option("-o,--output", call.output,
+                       "Write the result to FILE ('-' stdout): byte strings raw, other values as JSON lines");
+
+  std::string batch_file, batch_encoding;
+  auto* batch = app.add_subcommand(
+      "batch",
+      "Run many commands in one multirequest body. FILE.jsonl: one JSON object per line:\n"
+      "  {\"command\": NAME, \"args\": {...}, \"data_file\": PATH, \"data_items\": [PATH...]}\n"
+      "Prints one JSON line per command in input order: {\"command\", \"values\": [...]} or\n"
+      "{\"command\", \"error\", \"error_type\"}. Exit 1 if any command failed.");
+  batch->add_option("URL", url, "Server URL")->required();
+  batch->add_option("FILE", batch_file, "JSON lines file ('-' stdin)")->required();
+  add_encoding_option(batch, batch_encoding);
+
+  PatchOptions apply_opts, fold_opts, diff_opts;
+  auto* apply = app.add_subcommand("apply", "applypatches: apply DELTAs in order to --base; write the text");
+  apply->add_option("URL", apply_opts.url, "Server URL")->required();
+  apply->add_option("--base", apply_opts.base, "Base text file")->required();
+  apply->add_option("DELTA", apply_opts.inputs, "Delta files, applied in order");
+  apply->add_option("-o,--output", apply_opts.output, "Output file ('-' stdout)")->capture_default_str();
+  add_encoding_option(apply, apply_opts.encoding);
+
+  auto* fold = app.add_subcommand("fold", "foldpatches: fold DELTAs into one delta");
+  fold->add_option("URL", fold_opts.url, "Server URL")->required();
+  fold->add_option("DELTA", fold_opts.inputs, "Delta files, in order")->required();
+  fold->add_option("-o,--output", fold_opts.output, "Output file ('-' stdout)")->capture_default_str();
+  add_encoding_option(fold, fold_opts.encoding);
+
+  auto* diff = app.add_subcommand("diff", "diff: the delta turning file A into file B");
+  diff->add_option("URL", diff_opts.url, "Server URL")->required();
+  std::string a, b;
+  diff->add_option("A", a, "Old file")->required();
+  diff->add_option("B", b, "New file")->required();
+  diff->add_option("-o,--output", diff_opts.output, "Output file ('-' stdout)")->capture_default_str();
+  add_encoding_option(diff, diff_opts.encoding);
+
+  auto* frames = app.add_subcommand("frames", "Framed bodies to human frame notation and back");
+  frames->require_subcommand(1);
+  std::string frames_file = "-", frames_output = "-";
+  bool values = false;
+  auto* decode = frames->add_subcommand(
+      "decode",
+      "Print a framed body (request or response) in human frame notation, one frame per line;\n"
+      "'#' notes show stream settings, decompressed payloads and every reassembled CBOR value");
+  decode->add_option("FILE", frames_file, "Body file ('-' stdin)")->capture_default_str();
+  decode->add_flag("--values", values,
+                   "Print one JSON line per request instead: {\"request_id\", \"values\"} or {\"request_id\", \"error\"}");
+  auto* encode = frames->add_subcommand(
+      "encode", "Turn human frame notation lines (as decode prints them; '#' lines ignored) into body bytes");
+  encode->add_option("FILE", frames_file, "Notation file ('-' stdin)")->capture_default_str();
+  encode->add_option("-o,--output", frames_output, "Output file ('-' stdout)")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (*caps) return cmd_capabilities(g, url);
+  if (*call_cmd) return cmd_call(g, call);
+  if (*batch) return cmd_batch(g, url, batch_file, batch_encoding);
+  if (*apply) return cmd_patch(g, "applypatches", apply_opts);
+  if (*fold) return cmd_patch(g, "foldpatches", fold_opts);
+  if (*diff) {
+    diff_opts.inputs = {a, b};
+    return cmd_patch(g, "diff", diff_opts);
+  }
+  if (*decode) return cmd_frames_decode(g, frames_file, values);
+  if (*encode) return cmd_frames_encode(frames_file, frames_output);
+  return kExitUsage;
+}
+
+}  // namespace hgrpc::client
