@@ -163,6 +163,17 @@ void BM_fold_apply_64MiB_10_reused(benchmark::State& state) {
 }
 BENCHMARK(BM_fold_apply_64MiB_10_reused)->Unit(benchmark::kMillisecond);
 
+// The fold share of the case above.
+void BM_fold_only_64MiB_10(benchmark::State& state) {
+  const Chain& c = chain_64mib();
+  for (auto _ : state) {
+    auto r = fold(c.views);
+    benchmark::DoNotOptimize(r->data());
+  }
+  report(state, c);
+}
+BENCHMARK(BM_fold_only_64MiB_10)->Unit(benchmark::kMillisecond);
+
 void BM_fold_apply_64MiB_10_fresh(benchmark::State& state) {
   const Chain& c = chain_64mib();
   for (auto _ : state) {

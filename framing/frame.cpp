@@ -1,5 +1,6 @@
 #include "framing/frame.hpp"
 
+#include <algorithm>
 #include <array>
 #include <span>
 #include <stdexcept>
@@ -98,7 +99,10 @@ void append_frame(Bytes& out, FrameHeader h, ByteView payload) {
   h.length = static_cast<std::uint32_t>(payload.size());
   std::uint8_t header[kFrameHeaderSize];
   encode_header(h, header);
-  out.reserve(out.size() + kFrameHeaderSize + payload.size());
+  // Reserving exactly the new size on every call would defeat the vector's
+  // geometric growth: appending n frames to one buffer would copy O(n^2) bytes.
+  const std::size_t need = out.size() + kFrameHeaderSize + payload.size();
+  if (need > out.capacity()) out.reserve(std::max(need, 2 * out.capacity()));
   out.insert(out.end(), header, header + kFrameHeaderSize);
   out.insert(out.end(), payload.begin(), payload.end());
 }

@@ -1,4 +1,6 @@
 // apply: one pass over the base guided by the folded chain.
+#include <cstring>
+
 #include "mpatch/error.hpp"
 #include "mpatch/fragments.hpp"
 #include "mpatch/mpatch.hpp"
@@ -18,30 +20,35 @@ Result<void> apply_into(ByteView base, std::span<const ByteView> deltas, Bytes& 
     return fail("patched text would be " + std::to_string(size) + " bytes, over the limit of " +
                 std::to_string(limits.max_output_bytes) + " bytes");
 
-  // clear + reserve keeps a large enough buffer and, unlike resize, does not
-  // zero it: each output byte is written once, by the copies below.
-  out.clear();
-  out.reserve(static_cast<std::size_t>(size));
-  const std::uint8_t* b = base.data();
+  // resize only zeroes bytes the buffer never held, so a reused buffer is
+  // written once, by the copies below, through a plain pointer.
+  out.resize(static_cast<std::size_t>(size));
+  const std::uint8_t* const b = base.data();
+  // Checks what the fold guarantees (one well-predicted branch per
+  // fragment), so that a bug cannot read or write out of bounds.
+  std::uint64_t left = size;
+  auto fits = [&](std::uint64_t where, std::uint64_t n, bool literal) {
+    const bool ok = n <= left && (literal || (where <= base.size() && n <= base.size() - where));
+    left -= ok ? n : 0;
+    return ok;
+  };
+  std::uint8_t* o = out.data();
   for (const Fragment& f : list->fragments) {
-    if (f.literal != nullptr) {
-      out.insert(out.end(), f.literal, f.literal + f.length);
-    } else {
-      // Guaranteed by the checks above; kept so a bug cannot read out of bounds.
-      if (f.source > base.size() || f.length > base.size() - f.source)
-        return fail("internal error: folded range [" + std::to_string(f.source) + ", " +
-                    std::to_string(f.source + f.length) + ") is outside the base (" +
-                    std::to_string(base.size()) + " bytes)");
-      out.insert(out.end(), b + f.source, b + f.source + f.length);
-    }
+    if (!fits(f.where, f.length, f.is_literal()))
+      return fail("internal error: folded fragment [" + std::to_string(f.where) + ", +" +
+                  std::to_string(f.length) + ") does not fit the base (" +
+                  std::to_string(base.size()) + " bytes) or the output");
+    std::memcpy(o, f.is_literal() ? f.data() : b + f.where, static_cast<std::size_t>(f.length));
+    o += f.length;
   }
-  if (list->tail > base.size())
-    return fail("internal error: folded tail starts at " + std::to_string(list->tail) +
-                ", past the base (" + std::to_string(base.size()) + " bytes)");
-  out.insert(out.end(), b + list->tail, b + base.size());
-  if (out.size() != size)
-    return fail("internal error: patched text is " + std::to_string(out.size()) +
-                " bytes, expected " + std::to_string(size));
+  if (list->tail > base.size() || !fits(list->tail, base.size() - list->tail, false) || left != 0)
+    return fail("internal error: folded tail [" + std::to_string(list->tail) + ", " +
+                std::to_string(base.size()) + ") does not complete the " + std::to_string(size) +
+                "-byte output");
+  // Fragments are never empty, but the tail may be, with null pointers
+  // (an empty base or output), which memcpy must not be given.
+  if (list->tail < base.size())
+    std::memcpy(o, b + list->tail, static_cast<std::size_t>(base.size() - list->tail));
   return {};
 }
 

@@ -13,134 +13,155 @@ namespace {
 
 using ListRef = FoldScratch::ListRef;
 
-// Scratch kept between calls is capped: 1 Mi fragments (24 MiB).
+// Scratch kept between calls is capped: 1 Mi fragments (16 MiB).
 constexpr std::size_t kKeptFragments = std::size_t{1} << 20;
 
-// Hunks in a delta, by hopping over headers; a bound if it is malformed.
-std::size_t count_hunks(ByteView delta) {
-  std::size_t count = 0;
-  for (std::size_t off = 0; delta.size() - off >= kHunkHeaderSize; ++count) {
+// Fragments the decoding of `delta` can make: a kept range before each hunk,
+// a literal per hunk with data, and the end. A bound if it is malformed.
+std::size_t decoded_bound(ByteView delta) {
+  std::size_t count = 1;
+  for (std::size_t off = 0; delta.size() - off >= kHunkHeaderSize;) {
     const auto length = static_cast<std::uint32_t>(read_be32(delta.data() + off + 8));
-    if (length > delta.size() - off - kHunkHeaderSize) return count + 1;
+    count += length == 0 ? 1 : 2;
+    if (length > delta.size() - off - kHunkHeaderSize) break;
     off += kHunkHeaderSize + length;
   }
-  return count + 1;
+  return count;
 }
 
-void push_copy(std::vector<Fragment>& out, std::uint64_t source, std::uint64_t length) {
-  if (length == 0) return;
-  if (!out.empty()) {
-    Fragment& last = out.back();
-    if (last.literal == nullptr && last.source + last.length == source) {
-      last.length += length;
-      return;
-    }
+// Grows a scratch buffer to hold at least `needed` fragments (keeping its
+// contents), geometrically so that growing per delta stays linear.
+void ensure(std::vector<Fragment>& buffer, std::size_t needed) {
+  if (buffer.size() < needed) buffer.resize(std::max(needed, 2 * buffer.size()));
+}
+
+// Appends a fragment, joined to the previous one when it continues it. For
+// either kind that is `where` meeting the previous end: the tag bit keeps a
+// copy and a literal from ever looking contiguous, and joining two literals
+// adjacent in memory views the same bytes. No branch on the kind.
+// `first` is where the current list starts: lists never join each other.
+inline Fragment* push(Fragment* first, Fragment* o, std::uint64_t where, std::uint64_t length) {
+  if (o != first && o[-1].where + o[-1].length == where) {
+    o[-1].length += length;
+    return o;
   }
-  out.push_back(Fragment{nullptr, source, length});
+  *o = Fragment(where, length);
+  return o + 1;
 }
 
 // Copies ending where the tail starts join the tail (canonical form).
-std::uint64_t absorb_into_tail(std::vector<Fragment>& out, std::size_t begin, std::uint64_t tail) {
-  while (out.size() > begin && out.back().literal == nullptr &&
-         out.back().source + out.back().length == tail) {
-    tail = out.back().source;
-    out.pop_back();
+inline std::uint64_t absorb_into_tail(Fragment* first, Fragment*& o, std::uint64_t tail) {
+  while (o != first && !o[-1].is_literal() && o[-1].where + o[-1].length == tail) {
+    tail = o[-1].where;
+    --o;
   }
   return tail;
 }
 
-// Appends the fragments of one delta's hunks: kept ranges and literals.
-// With `size` (the text's size, updated to the result's), also checks each
-// end against the text as patched_size() does.
-Result<std::uint64_t> append_delta(ByteView delta, std::size_t index, std::vector<Fragment>& out,
-                                   std::uint64_t* size) {
+// The precise error for a delta the fast decoder rejected: HunkReader walks
+// it again and names the first bad hunk, exactly as decode() does.
+Error delta_error(ByteView delta, std::size_t index, const std::uint64_t* size) {
   HunkReader reader(delta, static_cast<std::ptrdiff_t>(index));
-  const std::size_t begin = out.size();
-  std::uint64_t position = 0;
-  std::uint64_t removed = 0, added = 0;
   Hunk hunk{};
   for (;;) {
     auto more = reader.next(hunk);
-    if (!more) return hgrpc::unexpected<Error>(std::move(more.error()));
-    if (!*more) break;
-    if (size != nullptr) {
-      if (static_cast<std::uint64_t>(hunk.end) > *size)
-        return fail(past_end_message(reader.last_location(), hunk.end, *size));
-      removed += static_cast<std::uint64_t>(hunk.end - hunk.start);
-      added += hunk.data.size();
-    }
-    push_copy(out, position, static_cast<std::uint64_t>(hunk.start) - position);
-    if (!hunk.data.empty()) out.push_back(Fragment{hunk.data.data(), 0, hunk.data.size()});
-    position = static_cast<std::uint64_t>(hunk.end);
+    if (!more) return std::move(more.error());
+    if (!*more) return Error{"internal error: delta " + std::to_string(index) + " rejected"};
+    if (size != nullptr && static_cast<std::uint64_t>(hunk.end) > *size)
+      return Error{past_end_message(reader.last_location(), hunk.end, *size)};
   }
-  if (size != nullptr) *size = *size - removed + added;
-  return absorb_into_tail(out, begin, position);
 }
 
-// Appends the list for "a, then b": b's copies (ranges of a's text) replaced
-// by the pieces of a that make up those ranges. One forward walk over each.
-std::uint64_t compose(const std::vector<Fragment>& in, ListRef a, ListRef b,
-                      std::vector<Fragment>& out) {
-  const std::size_t begin = out.size();
-  std::size_t ai = a.begin;
-  std::uint64_t a_pos = 0;  // position in a's text of in[ai]
+// Writes the fragments of one delta's hunks (kept ranges and literals) at
+// `o`, which has room for decoded_bound(delta), and returns the tail. With
+// `size` (the text's size, updated to the result's), also checks each end
+// against the text as patched_size() does. Checks the same conditions as
+// HunkReader in one branch per hunk; the rare failure is explained by it.
+Result<std::uint64_t> decode_delta(ByteView delta, std::size_t index, Fragment*& o,
+                                   std::uint64_t* size) {
+  Fragment* const first = o;
+  const std::uint8_t* p = delta.data();
+  const std::uint8_t* const end = p + delta.size();
+  const std::uint64_t limit = size != nullptr ? *size : std::numeric_limits<std::uint64_t>::max();
+  std::int64_t position = 0;  // end of the previous hunk
+  std::uint64_t removed = 0, added = 0;
+  while (end - p >= static_cast<std::ptrdiff_t>(kHunkHeaderSize)) {
+    const std::int64_t start = read_be32(p);
+    const std::int64_t stop = read_be32(p + 4);
+    const std::int64_t length = read_be32(p + 8);
+    const std::int64_t room = end - p - static_cast<std::ptrdiff_t>(kHunkHeaderSize);
+    // start >= position >= 0 covers "negative" and "unsorted or overlapping".
+    if ((start < position) | (stop < start) | (length < 0) | (length > room) |
+        (static_cast<std::uint64_t>(stop) > limit))
+      return hgrpc::unexpected<Error>(delta_error(delta, index, size));
+    if (start > position)
+      o = push(first, o, static_cast<std::uint64_t>(position),
+               static_cast<std::uint64_t>(start - position));
+    if (length > 0)
+      *o++ = Fragment::literal(p + kHunkHeaderSize, static_cast<std::uint64_t>(length));
+    removed += static_cast<std::uint64_t>(stop - start);
+    added += static_cast<std::uint64_t>(length);
+    position = stop;
+    p += kHunkHeaderSize + static_cast<std::size_t>(length);
+  }
+  if (p != end) return hgrpc::unexpected<Error>(delta_error(delta, index, size));
+  if (size != nullptr) *size = *size - removed + added;
+  return absorb_into_tail(first, o, static_cast<std::uint64_t>(position));
+}
 
-  // Appends a's text [p, p + length); length may be "to the end".
-  // Appends piece [skip, skip + n) of a's fragment g.
-  auto piece = [&](const Fragment& g, std::uint64_t skip, std::uint64_t n) {
-    if (g.literal == nullptr) {
-      push_copy(out, g.source + skip, n);
-    } else {
-      out.push_back(Fragment{g.literal + skip, 0, n});
-    }
-  };
-  // Appends a's text [p, p + length) (length may be "to the end"): a piece
-  // of the first fragment, whole fragments copied in bulk, a piece of the
-  // last. Returns where it stopped: p + length, or the end of a's fragments.
+// Writes the list for "a, then b" at `o`, which has room for
+// |a| + 2|b| + 2 fragments: b's copies (ranges of a's text) replaced by the
+// pieces of a that make up those ranges. One forward walk over each; the
+// whole fragments of a inside a range are copied as they are.
+std::uint64_t compose(const Fragment* in, ListRef a, ListRef b, Fragment*& o) {
+  Fragment* const first = o;
+  const Fragment* g = in + a.begin;  // the fragment of a at a_pos
+  const Fragment* const a_end = in + a.end;
+  std::uint64_t a_pos = 0;  // position in a's text where *g starts
+
+  // Appends a's text from p on: at most `length` (> 0) bytes, stopping at
+  // the end of a's fragments. Returns where it stopped.
   auto take = [&](std::uint64_t p, std::uint64_t length) {
-    while (ai < a.end && a_pos + in[ai].length <= p) {
-      a_pos += in[ai].length;
-      ++ai;
-    }
-    if (length == 0 || ai == a.end) return p;
-    const Fragment& g = in[ai];
+    while (g != a_end && a_pos + g->length <= p) a_pos += g->length, ++g;
+    if (g == a_end) return p;
+    // The first piece, maybe starting inside *g.
     const std::uint64_t skip = p - a_pos;
-    const std::uint64_t n = std::min(g.length - skip, length);
-    piece(g, skip, n);
+    const std::uint64_t n = std::min(g->length - skip, length);
+    o = push(first, o, g->where + skip, n);
     p += n;
     length -= n;
-    if (skip + n < g.length) return p;  // ended inside g
-    a_pos += g.length;
-    ++ai;
-    std::size_t j = ai;
-    std::uint64_t left = length;
-    while (j < a.end && in[j].length <= left) left -= in[j].length, ++j;
-    out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(ai),
-               in.begin() + static_cast<std::ptrdiff_t>(j));
-    a_pos += length - left;
-    p += length - left;
-    ai = j;
-    if (left > 0 && ai < a.end) {  // ends inside in[ai]
-      piece(in[ai], 0, left);
-      p += left;
+    if (length == 0) return p;  // ended inside or at the end of *g
+    a_pos += g->length;
+    ++g;
+    // Whole fragments (one loop: most runs are short, where a call to
+    // memmove would cost more than the copy), then a piece of the last one.
+    std::uint64_t whole = 0;
+    for (; g != a_end && whole + g->length <= length; ++g) {
+      whole += g->length;
+      *o++ = *g;
+    }
+    a_pos += whole;
+    p += whole;
+    length -= whole;
+    if (length > 0 && g != a_end) {
+      *o++ = Fragment(g->where, length);
+      p += length;
     }
     return p;
   };
 
-  for (std::size_t bi = b.begin; bi < b.end; ++bi) {
-    const Fragment& f = in[bi];
-    if (f.literal != nullptr) {
-      out.push_back(f);
+  for (const Fragment* f = in + b.begin; f != in + b.end; ++f) {
+    if (f->is_literal()) {
+      *o++ = *f;
       continue;
     }
-    const std::uint64_t p = take(f.source, f.length);
-    const std::uint64_t rest = f.source + f.length - p;
-    if (rest > 0) push_copy(out, a.tail + (p - a_pos), rest);  // inside a's tail
+    const std::uint64_t p = take(f->where, f->length);
+    const std::uint64_t rest = f->where + f->length - p;
+    if (rest > 0) o = push(first, o, a.tail + (p - a_pos), rest);  // inside a's tail
   }
   // b's tail: all of a's text from b.tail on.
   const std::uint64_t p = take(b.tail, std::numeric_limits<std::uint64_t>::max());
-  const std::uint64_t tail = a.tail + (p - a_pos);
-  return absorb_into_tail(out, begin, tail);
+  return absorb_into_tail(first, o, a.tail + (p - a_pos));
 }
 
 }  // namespace
@@ -151,7 +172,7 @@ FoldScratch& thread_scratch() {
 }
 
 void trim(FoldScratch& s) {
-  if (s.current.capacity() + s.next.capacity() > kKeptFragments) {
+  if (s.current.size() + s.next.size() > kKeptFragments) {
     s.current = {};
     s.next = {};
   }
@@ -163,55 +184,60 @@ void trim(FoldScratch& s) {
 
 Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratch& scratch,
                                     std::optional<std::uint64_t> base_size) {
-  std::vector<Fragment>& current = scratch.current;
-  std::vector<Fragment>& next = scratch.next;
+  // Every base offset a fold makes is at most the sum of the deltas' largest
+  // hunk ends (each below 2^31), which keeps it clear of Fragment::kLiteral.
+  if (static_cast<std::uint64_t>(deltas.size()) >= (std::uint64_t{1} << 32))
+    return fail("a chain of " + std::to_string(deltas.size()) + " deltas is too long to fold");
+  std::vector<Fragment>* current = &scratch.current;
+  std::vector<Fragment>* next = &scratch.next;
   std::vector<ListRef>& lists = scratch.lists;
   std::vector<ListRef>& next_lists = scratch.next_lists;
-  // Each hunk makes at most a kept range and a literal; composing mostly
-  // keeps the count, so one reservation per buffer usually suffices.
-  std::size_t hunks = 0;
-  for (ByteView d : deltas) hunks += count_hunks(d);
-  // Capped: empty hunks make no fragments, and a peer's delta of them must
-  // not make us reserve four times its size up front.
-  const std::size_t estimate = std::min(2 * hunks + deltas.size(), kKeptFragments);
-  current.clear();
-  current.reserve(estimate);
-  next.clear();
-  next.reserve(estimate);
   lists.clear();
   lists.reserve(deltas.size());
   next_lists.clear();
   next_lists.reserve(deltas.size() / 2 + 1);
+  std::size_t used = 0;
   for (std::size_t i = 0; i < deltas.size(); ++i) {
-    const std::size_t begin = current.size();
-    auto tail = append_delta(deltas[i], i, current, base_size ? &*base_size : nullptr);
+    // Grown per delta from its actual hunks: a peer's delta of empty hunks
+    // makes us reserve no more than its own size, and only as it is read.
+    ensure(*current, used + decoded_bound(deltas[i]));
+    Fragment* o = current->data() + used;
+    auto tail = decode_delta(deltas[i], i, o, base_size ? &*base_size : nullptr);
     if (!tail) return hgrpc::unexpected<Error>(std::move(tail.error()));
-    lists.push_back(ListRef{begin, current.size(), *tail});
+    const std::size_t end = static_cast<std::size_t>(o - current->data());
+    lists.push_back(ListRef{used, end, *tail});
+    used = end;
   }
   if (lists.empty()) return FragmentList{{}, 0, base_size.value_or(0)};
 
   // Bottom-up: pairs, then pairs of pairs. Each level is one pass over the
   // fragments, and there are log2(n) levels.
   while (lists.size() > 1) {
-    next.clear();
-    next_lists.clear();
+    std::size_t room = 0;
     for (std::size_t i = 0; i < lists.size(); i += 2) {
-      const std::size_t begin = next.size();
+      room += lists[i].end - lists[i].begin;
+      if (i + 1 < lists.size()) room += 2 * (lists[i + 1].end - lists[i + 1].begin) + 2;
+    }
+    ensure(*next, room);
+    next_lists.clear();
+    const Fragment* in = current->data();
+    Fragment* o = next->data();
+    for (std::size_t i = 0; i < lists.size(); i += 2) {
+      const std::size_t begin = static_cast<std::size_t>(o - next->data());
       std::uint64_t tail;
       if (i + 1 == lists.size()) {
-        next.insert(next.end(), current.begin() + static_cast<std::ptrdiff_t>(lists[i].begin),
-                    current.begin() + static_cast<std::ptrdiff_t>(lists[i].end));
+        o = std::copy(in + lists[i].begin, in + lists[i].end, o);
         tail = lists[i].tail;
       } else {
-        tail = compose(current, lists[i], lists[i + 1], next);
+        tail = compose(in, lists[i], lists[i + 1], o);
       }
-      next_lists.push_back(ListRef{begin, next.size(), tail});
+      next_lists.push_back(ListRef{begin, static_cast<std::size_t>(o - next->data()), tail});
     }
     std::swap(current, next);
     std::swap(lists, next_lists);
   }
   // The last list starts at 0 in its level's storage.
-  return FragmentList{std::span<const Fragment>(current.data(), lists[0].end), lists[0].tail,
+  return FragmentList{std::span<const Fragment>(current->data(), lists[0].end), lists[0].tail,
                       base_size.value_or(0)};
 }
 
@@ -231,9 +257,9 @@ Result<Bytes> encode_fragments(const FragmentList& list, const Limits& limits) {
     };
     for (std::size_t i = 0; i < list.fragments.size(); ++i) {
       const Fragment& f = list.fragments[i];
-      if (f.literal != nullptr) continue;
-      if (auto r = close(i, f.source); !r) return r;
-      kept_end = f.source + f.length;
+      if (f.is_literal()) continue;
+      if (auto r = close(i, f.where); !r) return r;
+      kept_end = f.where + f.length;
       first = i + 1;
     }
     return close(list.fragments.size(), list.tail);
@@ -273,7 +299,7 @@ Result<Bytes> encode_fragments(const FragmentList& list, const Limits& limits) {
       for (std::uint64_t left = n; left > 0;) {
         const Fragment& f = list.fragments[i];
         const std::uint64_t c = std::min(left, f.length - used);
-        std::memcpy(p, f.literal + used, c);
+        std::memcpy(p, f.data() + used, c);
         p += c;
         left -= c;
         used += c;

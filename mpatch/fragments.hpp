@@ -15,9 +15,28 @@
 
 namespace hgrpc::mpatch {
 
+// 16 bytes, so that composing lists moves little memory. `where` is a base
+// offset for a copy and the address of the bytes for a literal, tagged with
+// its top bit (free in both: fold_fragments keeps offsets below 2^63, and
+// user-space addresses on x86-64 and AArch64 Linux are below 2^48; a
+// top-byte pointer tagging scheme such as HWASan's would need another tag).
+// A piece of either kind is then `where + skip`, with no branch, and
+// `length` is a plain count for the walks that sum lengths.
 struct Fragment {
-  const std::uint8_t* literal;  // nullptr: copy base[source, source + length)
-  std::uint64_t source;
+  static constexpr std::uint64_t kLiteral = std::uint64_t{1} << 63;
+
+  // Left uninitialised, so that sizing scratch buffers does not zero them.
+  Fragment() {}
+  Fragment(std::uint64_t where_, std::uint64_t length_) : where(where_), length(length_) {}
+  static Fragment copy(std::uint64_t source, std::uint64_t length) { return {source, length}; }
+  static Fragment literal(const std::uint8_t* data, std::uint64_t length) {
+    return {reinterpret_cast<std::uintptr_t>(data) | kLiteral, length};
+  }
+
+  bool is_literal() const { return (where & kLiteral) != 0; }
+  const std::uint8_t* data() const { return reinterpret_cast<const std::uint8_t*>(where & ~kLiteral); }
+
+  std::uint64_t where;   // base offset (copy) or tagged address (literal)
   std::uint64_t length;
 };
 
@@ -35,6 +54,8 @@ struct FoldScratch {
     std::size_t end;
     std::uint64_t tail;
   };
+  // Ping-pong buffers: one level of the fold reads one and writes the other.
+  // Their size is their usable capacity; the lists say what is in use.
   std::vector<Fragment> current, next;
   std::vector<ListRef> lists, next_lists;
 };

@@ -92,7 +92,7 @@ TEST_CASE("zlib: our encoder writes the bytes Python's compressobj writes") {
   CHECK(out == to_bytes(kPySync2));
 }
 
-TEST_CASE("zlib: a finished stream decodes at any split; bytes after its end are an error") {
+TEST_CASE("zlib: a finished stream decodes at any split, bytes after its end are an error") {
   const Bytes expected = [] {
     Bytes b;
     for (int i = 0; i < 100; ++i) append(b, as_bytes("abc"sv));
@@ -228,7 +228,7 @@ TEST_CASE("content encoding: decompression bombs stop at the decoded-size limit"
   }
 }
 
-TEST_CASE("content encoding: the limit counts the whole stream; exactly the limit is fine") {
+TEST_CASE("content encoding: the limit counts the whole stream, exactly the limit is fine") {
   for (Encoding enc : kEncodingPreference) {
     CAPTURE(encoding_name(enc));
     auto e = make_encoder(enc);

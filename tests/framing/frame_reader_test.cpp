@@ -107,7 +107,7 @@ TEST_CASE("frame reader: every chunking yields the same frames") {
   }
 }
 
-TEST_CASE("frame reader: frames whole in a chunk are views into it; straddling ones are not") {
+TEST_CASE("frame reader: frames whole in a chunk are views into it, straddling ones are not") {
   Bytes body;
   append_frame(body, FrameHeader{0, 1, 1, 1, 1, 1}, as_bytes("first"sv));
   append_frame(body, FrameHeader{0, 1, 1, 0, 2, 0}, as_bytes("second payload"sv));

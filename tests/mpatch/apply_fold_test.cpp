@@ -8,10 +8,10 @@ using namespace hgrpc::mpatch::test;
 
 TEST_CASE("apply: no deltas and the empty delta change nothing") {
   const Bytes base = bytes("hello");
-  CHECK(*apply(view(base), {}) == base);
+  CHECK(*hgrpc::mpatch::apply(view(base), {}) == base);
   const std::vector<ByteView> empty{ByteView{}};
-  CHECK(*apply(view(base), empty) == base);
-  CHECK(apply(ByteView{}, {})->empty());
+  CHECK(*hgrpc::mpatch::apply(view(base), empty) == base);
+  CHECK(hgrpc::mpatch::apply(ByteView{}, {})->empty());
 }
 
 TEST_CASE("apply: one delta") {

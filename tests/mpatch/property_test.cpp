@@ -209,6 +209,11 @@ TEST_CASE("property: every malformed-delta rule is rejected, naming the hunk") {
     auto folded = fold(chain);
     REQUIRE_FALSE(folded.has_value());
     CHECK(folded.error().message == in_chain);
+    // apply decodes with its own fast path and must explain it the same way.
+    static const Bytes big(std::size_t{1} << 20, 'x');
+    auto applied = apply(view(big), chain);
+    REQUIRE_FALSE(applied.has_value());
+    CHECK(applied.error().message == in_chain);
     // patched_size may first find hunk past the text of the first delta's
     // output; with a 1 MiB text it sees only the format error.
     CHECK(size.error().message == in_chain);

@@ -65,7 +65,7 @@ std::map<std::uint16_t, std::vector<json>> values_of(fr::ClientReactor& c, const
     for (auto& ev : c.on_frame(**f)) {
       if (auto* v = std::get_if<fr::ResponseValue>(&ev)) values[v->request_id].push_back(v->value);
       if (auto* e = std::get_if<fr::CommandError>(&ev); e && problems)
-        problems->push_back(fr::as_chars(e->error.at("message").at(0).at("msg").get_binary()).data());
+        problems->emplace_back(fr::as_chars(e->error.at("message").at(0).at("msg").get_binary()));
       if (auto* p = std::get_if<fr::ProtocolError>(&ev); p && problems) problems->push_back(p->message);
     }
   }

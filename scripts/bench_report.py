@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""Turns the raw results of scripts/bench into one Markdown report.
+
+Usage: bench_report.py RAW_DIR [--hgrpcd PATH] > bench/results.md
+
+RAW_DIR holds <name>_bench.json (Google Benchmark JSON, with repetitions:
+the median aggregate is used), e2e-hgrpcd.jsonl and e2e-nginx.jsonl (one
+http_load result per line; repeated cases give their median) and
+memory.json. Ratios are computed only between figures of the same run.
+Throughputs of single-threaded benchmarks are Google Benchmark's (bytes over
+CPU time, which a loaded machine disturbs less than wall time); the
+multi-stream figures are over wall time.
+"""
+import argparse
+import glob
+import json
+import os
+import platform
+import statistics
+import sys
+
+MiB = 1024 * 1024
+
+
+def machine(raw):
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = "%.1f GiB" % (int(line.split()[1]) / 1024 / 1024)
+    loads = []
+    for name in ("loadavg-start", "loadavg-end"):
+        p = os.path.join(raw, name)
+        if os.path.exists(p):
+            loads.append(open(p).read().split()[0])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "kernel": platform.release(),
+        "load": " -> ".join(loads) if loads else "?",
+    }
+
+
+def load_gbench(raw):
+    """{run_name: entry} using the median aggregate, else the single run."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(raw, "*_bench.json"))):
+        with open(path) as f:
+            data = json.load(f)
+        runs = {}
+        for b in data.get("benchmarks", []):
+            name = b.get("run_name", b["name"])
+            if b.get("run_type") == "aggregate":
+                if b.get("aggregate_name") == "median":
+                    runs[name] = b
+            elif name not in runs:
+                runs[name] = b
+        out[os.path.basename(path)[:-5]] = runs
+    return out
+
+
+def seconds(b, which="real_time"):
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b.get("time_unit", "ns")]
+    return b[which] * scale
+
+
+def load_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def median_by(rows, key):
+    """Groups rows by key(row) and takes the median of every numeric field."""
+    groups = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)
+    out = {}
+    for k, rs in groups.items():
+        m = dict(rs[0])
+        for field, v in rs[0].items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                m[field] = statistics.median(r[field] for r in rs)
+        m["runs"] = len(rs)
+        out[k] = m
+    return out
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "-"
+    if abs(v) >= 100:
+        return "%.0f" % v
+    return ("%%.%dg" % digits) % v
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, figure, value, unit, ratio="", target="", verdict=""):
+        self.rows.append((figure, fmt(value) if isinstance(value, (int, float)) else value,
+                          unit, ratio, target, verdict))
+
+    def markdown(self):
+        lines = ["| figure | median | unit | ratio (same run) | target | verdict |",
+                 "| --- | ---: | --- | ---: | --- | --- |"]
+        for r in self.rows:
+            lines.append("| " + " | ".join(r) + " |")
+        return "\n".join(lines)
+
+
+def verdict(ok, gap=""):
+    return "met" if ok else ("**not met**" + (": " + gap if gap else ""))
+
+
+def micro_targets(t, g):
+    fb = g.get("framing_bench", {})
+    mem = fb.get("BM_Memcpy")
+    # 1. Frame reader against memcpy of the same body.
+    for name, b in sorted(fb.items()):
+        if name.startswith("BM_FrameReader/") and mem:
+            chunk = name.split("/")[1]
+            what = ("whole body in one chunk (zero-copy: payloads are views)" if chunk == "0"
+                    else "fed in %s-byte chunks" % chunk)
+            r = b["bytes_per_second"] / mem["bytes_per_second"]
+            t.add("frame reader, 32 KiB identity frames, " + what, b["bytes_per_second"] / 1e9, "GB/s",
+                  "%.2f x memcpy" % r, ">= 0.5 x memcpy", verdict(r >= 0.5, "%.2f" % r))
+    if mem:
+        t.add("memcpy of the same 8 MiB body", mem["bytes_per_second"] / 1e9, "GB/s")
+
+    # 2. CBOR.
+    for name, b in sorted(g.get("cbor_bench", {}).items()):
+        if "bytes_per_second" in b:
+            t.add("CBOR " + name[3:], b["bytes_per_second"] / 1e6, "MB/s")
+
+    # 3. Encodings: one stream, and N streams on N threads.
+    for name, b in sorted(fb.items()):
+        if name.startswith(("BM_Encode/", "BM_Decode/")):
+            what = "encode" if name.startswith("BM_Encode") else "decode"
+            label = b.get("label", name)
+            t.add("%s, one stream, 32 KiB payloads (%s)" % (what, label), b["bytes_per_second"] / 1e6, "MB/s")
+    es = g.get("encoding_scaling_bench", {})
+    cores = os.cpu_count() or 1
+    singles = {}
+    for name, b in es.items():
+        parts = name.split("/")  # BM_EncodeStreams/<enc>/<n>/real_time
+        if len(parts) >= 3 and parts[2] == "1":
+            singles[parts[1]] = b
+    for name, b in sorted(es.items(), key=lambda kv: (kv[0].split("/")[1], int(kv[0].split("/")[2]))):
+        parts = name.split("/")
+        n = int(parts[2])
+        label = b.get("label", name)
+        one = singles.get(parts[1])
+        ratio = target = v = ""
+        if one and n > 1:
+            s = b["bytes_per_second"] / one["bytes_per_second"]
+            ratio = "%.2f x one stream" % s
+            if n == cores:
+                target = ">= %.1f (0.8 x %d cores)" % (0.8 * cores, cores)
+                v = verdict(s >= 0.8 * cores, "%.2f" % s)
+        t.add("encode, %d stream(s) on %d thread(s) (%s)" % (n, n, label), b["bytes_per_second"] / 1e6,
+              "MB/s (wall)", ratio, target, v)
+
+    # 4. Context reuse.
+    for name, b in sorted(g.get("context_reuse_bench", {}).items()):
+        if name.startswith("BM_ContextReuseCbor"):
+            r = b["long_lived_bytes"] / b["fresh_bytes"]
+            t.add("1000 ~%d-byte CBOR responses, long-lived context (%s)" % (b["raw_bytes"] / 1000, b.get("label", "")),
+                  b["long_lived_bytes"], "bytes", "%.2f x fresh (%d bytes)" % (r, b["fresh_bytes"]),
+                  "<= 0.5 x fresh", verdict(r <= 0.5, "%.2f" % r))
+        if name.startswith("BM_FreshContextPerResponse"):
+            t.add("create + use a fresh context per response (%s)" % b.get("label", ""),
+                  seconds(b, "cpu_time") / 1000 * 1e6, "us CPU per response")
+    reuse = {}
+    for name, b in fb.items():
+        if name.startswith("BM_ContextReuse/"):
+            _, enc, keep = name.split("/")[:3]
+            reuse.setdefault(enc, {})[keep] = b
+    for enc, d in sorted(reuse.items()):
+        if "0" in d and "1" in d:
+            r = d["1"]["bytes_per_response"] / d["0"]["bytes_per_response"]
+            label = d["1"].get("label", enc).replace(" long-lived", "")
+            t.add("1000 ~300-byte similar byte responses, long-lived context (%s)" % label,
+                  d["1"]["bytes_per_response"] * 1000, "bytes",
+                  "%.2f x fresh (%d bytes)" % (r, d["0"]["bytes_per_response"] * 1000),
+                  "<= 0.5 x fresh", verdict(r <= 0.5, "%.2f" % r))
+
+    # 5. Patch engine against memcpy of the output size.
+    mp = g.get("mpatch_bench", {})
+    pairs = [("BM_fold_apply_chain_1MiB_1000", "BM_memcpy_1MiB", "fold + apply, 1000-delta chain on 1 MiB"),
+             ("BM_fold_only_1MiB_1000", "BM_memcpy_1MiB", "fold only, 1000-delta chain on 1 MiB"),
+             ("BM_fold_apply_64MiB_10_reused", "BM_memcpy_64MiB_reused", "apply 10 deltas on 64 MiB (output buffer reused)"),
+             ("BM_fold_apply_64MiB_10_fresh", "BM_memcpy_64MiB_fresh", "apply 10 deltas on 64 MiB (fresh output)"),
+             ("BM_diff_text_1MiB_1pct_lines", "BM_memcpy_1MiB", "diff of 1 MiB texts, 1% of lines changed"),
+             ("BM_diff_binary_1MiB_100x16", "BM_memcpy_1MiB", "diff of 1 MiB binary, 100 x 16-byte changes")]
+    for op, base, label in pairs:
+        if op in mp:
+            ratio = ""
+            if base in mp:
+                ratio = "%.1f x memcpy of the output (%s ms)" % (
+                    seconds(mp[op], "cpu_time") / seconds(mp[base], "cpu_time"), fmt(seconds(mp[base], "cpu_time") * 1e3))
+            t.add(label, seconds(mp[op], "cpu_time") * 1e3, "ms CPU", ratio)
+
+
+def e2e_targets(t, raw):
+    h = median_by(load_jsonl(os.path.join(raw, "e2e-hgrpcd.jsonl")), lambda r: (r["case"], r["connections"]))
+    n = median_by(load_jsonl(os.path.join(raw, "e2e-nginx.jsonl")), lambda r: (r["as"], r["connections"]))
+    labels = {"patchedsize": "patchedsize (small)", "applypatches": "applypatches (1 MiB base, 100 deltas)",
+              "multirequest": "multirequest of 200 patchedsize"}
+    for (case, conns), r in sorted(h.items()):
+        label = "%s, %d conn" % (labels.get(case, case), conns)
+        ng = n.get((case, conns))
+        ratio = target = v = ""
+        if ng and ng["rps"] > 0:
+            q = r["rps"] / ng["rps"]
+            ratio = "%.2f x nginx static (%s req/s)" % (q, fmt(ng["rps"]))
+            if case == "patchedsize":
+                target = ">= 0.5 x nginx"
+                v = verdict(q >= 0.5, "%.2f" % q)
+        if r.get("errors"):
+            v = (v + "; " if v else "") + "%d errors: %s" % (r["errors"], r.get("first_error", ""))
+        t.add(label + ": requests/s", r["rps"], "req/s", ratio, target, v)
+        if case == "multirequest":
+            t.add(label + ": commands/s", r["rps"] * r["commands_per_request"], "commands/s")
+        t.add(label + ": latency p50 / p99", "%s / %s" % (fmt(r["p50_us"] / 1e3), fmt(r["p99_us"] / 1e3)), "ms",
+              "nginx: %s / %s" % (fmt(ng["p50_us"] / 1e3), fmt(ng["p99_us"] / 1e3)) if ng else "")
+    for (case, conns), r in sorted(n.items()):
+        t.add("nginx static file of %d bytes (as %s), %d conn: requests/s" % (r["response_bytes"], case, conns),
+              r["rps"], "req/s")
+
+
+def memory_targets(t, raw):
+    p = os.path.join(raw, "memory.json")
+    if not os.path.exists(p):
+        return
+    m = json.load(open(p))
+    hwm = m.get("server_vmhwm", 0) / MiB
+    v = verdict(hwm <= 64 and not m.get("error"), "%.1f MiB" % hwm)
+    if m.get("error"):
+        v += "; " + m["error"]
+    t.add("hgrpcd peak RSS (VmHWM) while a %.2f GiB multirequest body streams through (%d requests)"
+          % (m["body_bytes"] / 1024 / MiB, m["requests"]), hwm, "MiB",
+          "idle before: %.1f MiB" % (m.get("server_vmhwm_before", 0) / MiB), "<= 64 MiB", v)
+    t.add("  the same body: ingest rate", m["mb_per_s"], "MB/s")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("raw")
+    ap.add_argument("--hgrpcd", default="")
+    args = ap.parse_args()
+    m = machine(args.raw)
+    t = Table()
+    micro_targets(t, load_gbench(args.raw))
+    e2e_targets(t, args.raw)
+    memory_targets(t, args.raw)
+    print("# hgrpcd benchmark results\n")
+    print("Machine: %d CPUs (%s), %s RAM, Linux %s; load average %s during the run."
+          % (m["nproc"], m["cpu"], m["memory"], m["kernel"], m["load"]))
+    print("Client and server share the machine; every load is on 127.0.0.1.\n")
+    print(t.markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
