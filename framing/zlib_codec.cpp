@@ -64,9 +64,9 @@ class ZlibEncoder final : public Encoder {
   z_stream stream_{};
 };
 
-class ZlibDecoder final : public Decoder {
+class ZlibDecoder final : public BoundedDecoder {
  public:
-  explicit ZlibDecoder(const DecoderLimits& limits) : limits_(limits) {
+  explicit ZlibDecoder(const DecoderLimits& limits) : BoundedDecoder(limits) {
     int rc = inflateInit(&stream_);
     if (rc == Z_MEM_ERROR) throw std::bad_alloc();
     if (rc != Z_OK) throw std::runtime_error("zlib: inflateInit failed");
@@ -77,21 +77,8 @@ class ZlibDecoder final : public Decoder {
 
   Encoding encoding() const override { return Encoding::Zlib; }
 
-  Result<void> decode(ByteView in, Bytes& out) override {
-    const std::size_t start = out.size();
-    const std::uint64_t decoded_before = decoded_;
-    auto result = run(in, out);
-    if (!result) {
-      out.resize(start);  // on error out is unchanged
-      decoded_ = decoded_before;
-      failed_ = true;
-    }
-    return result;
-  }
-
  private:
-  Result<void> run(ByteView in, Bytes& out) {
-    if (failed_) return fail("zlib: stream already failed to decode");
+  Result<void> run(ByteView in, Bytes& out) override {
     if (ended_ && !in.empty()) {
       return fail("zlib: " + std::to_string(in.size()) +
                   " bytes after the end of the compressed stream");
@@ -103,7 +90,7 @@ class ZlibDecoder final : public Decoder {
       stream_.avail_in = static_cast<uInt>(piece);
       for (;;) {
         // One byte more than the budget: producing it proves the limit is hit.
-        std::size_t room = step_size(limits_.max_decoded_bytes - decoded_);
+        std::size_t room = next_step();
         std::size_t used = out.size();
         out.resize(used + room);
         stream_.next_out = out.data() + used;
@@ -111,11 +98,7 @@ class ZlibDecoder final : public Decoder {
         int rc = inflate(&stream_, Z_NO_FLUSH);
         std::size_t produced = room - stream_.avail_out;
         out.resize(used + produced);
-        decoded_ += produced;
-        if (decoded_ > limits_.max_decoded_bytes) {
-          return fail("zlib: decoded size exceeds the limit of " +
-                      std::to_string(limits_.max_decoded_bytes) + " bytes for this stream");
-        }
+        if (auto counted = count(produced); !counted) return counted;
         if (rc == Z_STREAM_END) {
           ended_ = true;
           if (stream_.avail_in != 0 || pos + piece < in.size()) {
@@ -142,10 +125,7 @@ class ZlibDecoder final : public Decoder {
   }
 
   z_stream stream_{};
-  DecoderLimits limits_;
-  std::uint64_t decoded_ = 0;
   bool ended_ = false;
-  bool failed_ = false;
 };
 
 }  // namespace

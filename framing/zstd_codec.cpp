@@ -56,9 +56,9 @@ class ZstdEncoder final : public Encoder {
   ZSTD_CCtx* cctx_;
 };
 
-class ZstdDecoder final : public Decoder {
+class ZstdDecoder final : public BoundedDecoder {
  public:
-  explicit ZstdDecoder(const DecoderLimits& limits) : dctx_(ZSTD_createDCtx()), limits_(limits) {
+  explicit ZstdDecoder(const DecoderLimits& limits) : BoundedDecoder(limits), dctx_(ZSTD_createDCtx()) {
     if (dctx_ == nullptr) throw std::bad_alloc();
     std::size_t rc = ZSTD_DCtx_setParameter(dctx_, ZSTD_d_windowLogMax, limits.zstd_window_log_max);
     if (ZSTD_isError(rc)) throw std::invalid_argument(ZSTD_getErrorName(rc));
@@ -69,38 +69,21 @@ class ZstdDecoder final : public Decoder {
 
   Encoding encoding() const override { return Encoding::Zstd8mb; }
 
-  Result<void> decode(ByteView in, Bytes& out) override {
-    const std::size_t start = out.size();
-    const std::uint64_t decoded_before = decoded_;
-    auto result = run(in, out);
-    if (!result) {
-      out.resize(start);  // on error out is unchanged
-      decoded_ = decoded_before;
-      failed_ = true;
-    }
-    return result;
-  }
-
  private:
-  Result<void> run(ByteView in, Bytes& out) {
-    if (failed_) return fail("zstd-8mb: stream already failed to decode");
+  Result<void> run(ByteView in, Bytes& out) override {
     // No output is ever left pending between calls (the loop drains it), and
     // zstd counts repeated calls without input as an error.
     if (in.empty()) return {};
     ZSTD_inBuffer input{in.data(), in.size(), 0};
     for (;;) {
-      std::size_t room = step_size(limits_.max_decoded_bytes - decoded_);
+      std::size_t room = next_step();
       std::size_t used = out.size();
       out.resize(used + room);
       ZSTD_outBuffer output{out.data() + used, room, 0};
       std::size_t rc = ZSTD_decompressStream(dctx_, &output, &input);
       out.resize(used + output.pos);
-      decoded_ += output.pos;
       if (ZSTD_isError(rc)) return fail(describe(rc, consumed_ + input.pos));
-      if (decoded_ > limits_.max_decoded_bytes) {
-        return fail("zstd-8mb: decoded size exceeds the limit of " +
-                    std::to_string(limits_.max_decoded_bytes) + " bytes for this stream");
-      }
+      if (auto counted = count(output.pos); !counted) return counted;
       // A full output buffer may hide more output; otherwise stop once the
       // input is used up.
       if (output.pos < output.size && input.pos == input.size) break;
@@ -113,18 +96,15 @@ class ZstdDecoder final : public Decoder {
     std::string where = " (stream input byte " + std::to_string(offset) + ")";
     if (ZSTD_getErrorCode(rc) == ZSTD_error_frameParameter_windowTooLarge) {
       return "zstd-8mb: frame needs a window larger than " +
-             std::to_string((std::uint64_t{1} << limits_.zstd_window_log_max) >> 20) +
-             " MiB (window log max " + std::to_string(limits_.zstd_window_log_max) +
+             std::to_string((std::uint64_t{1} << limits().zstd_window_log_max) >> 20) +
+             " MiB (window log max " + std::to_string(limits().zstd_window_log_max) +
              "): " + ZSTD_getErrorName(rc) + where;
     }
     return std::string("zstd-8mb: corrupt data: ") + ZSTD_getErrorName(rc) + where;
   }
 
   ZSTD_DCtx* dctx_;
-  DecoderLimits limits_;
-  std::uint64_t decoded_ = 0;
   std::uint64_t consumed_ = 0;
-  bool failed_ = false;
 };
 
 }  // namespace
