@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
@@ -100,6 +101,13 @@ class DrainingServer : public httplib::Server {
   void stop_accepting() {
     const auto sock = svr_sock_.load();
     if (sock != INVALID_SOCKET) ::shutdown(sock, SHUT_RDWR);
+  }
+  // cpp-httplib listens with a backlog of 5 (compiled into Debian's library):
+  // a burst of connects overflows it and the kernel drops or resets them.
+  // listen() again on the bound socket sets a larger one.
+  bool set_listen_backlog(int backlog) {
+    const auto sock = svr_sock_.load();
+    return sock != INVALID_SOCKET && ::listen(sock, backlog) == 0;
   }
 };
 
@@ -418,6 +426,9 @@ hgrpc::expected<int, std::string> HttpServer::bind() {
   } else if (!impl_->http.bind_to_port(o.listen, port)) {
     return hgrpc::unexpected<std::string>(fmt::format("cannot bind {}:{}", o.listen, port));
   }
+  if (!impl_->http.set_listen_backlog(o.listen_backlog))
+    return hgrpc::unexpected<std::string>(
+        fmt::format("cannot set the listen backlog to {}: {}", o.listen_backlog, std::strerror(errno)));
   return port;
 }
 

@@ -37,6 +37,11 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   app.add_option("--threads", o.threads,
                  "HTTP worker threads, i.e. connections served at once (0: max(8, cores))")
       ->envname("HGRPCD_THREADS");
+  app.add_option("--listen-backlog", o.listen_backlog,
+                 "Connections the kernel queues until hgrpcd accepts them (capped by "
+                 "net.core.somaxconn); past it new connections are dropped or reset")
+      ->envname("HGRPCD_LISTEN_BACKLOG")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--max-body-bytes", o.max_body_bytes,
                  "Largest request body; a larger declared length gets 413")
       ->envname("HGRPCD_MAX_BODY_BYTES")

@@ -18,6 +18,7 @@ struct Options {
   std::string listen = "127.0.0.1";
   int port = 8080;                       // 0: any free port (printed on stdout)
   std::size_t threads = 0;               // 0: max(8, cores); HTTP connections served at once
+  int listen_backlog = 1024;             // connections the kernel queues before accept()
   std::uint64_t max_body_bytes = std::uint64_t{1} << 30;
   std::size_t max_frame_size = 65535;    // largest frame payload accepted
   std::uint64_t max_output_bytes = std::uint64_t{256} << 20;  // per command response
