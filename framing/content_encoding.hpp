@@ -21,9 +21,14 @@ inline constexpr Encoding kEncodingPreference[] = {Encoding::Zstd8mb, Encoding::
 std::string_view encoding_name(Encoding e);  // "identity", "zlib", "zstd-8mb"
 std::optional<Encoding> encoding_from_name(std::string_view name);
 
+class ZstdContextPool;
+
 struct EncoderOptions {
   int zstd_level = 3;
   int zlib_level = 6;
+  // Where zstd-8mb encoders take their context from and return it to; it must
+  // outlive them. nullptr: each encoder creates and frees its own.
+  ZstdContextPool* zstd_pool = nullptr;
 };
 
 class Encoder {

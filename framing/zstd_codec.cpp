@@ -8,6 +8,7 @@
 #include <string>
 
 #include "framing/codecs.hpp"
+#include "framing/zstd_context_pool.hpp"
 
 namespace hgrpc::framing::detail {
 namespace {
@@ -16,16 +17,22 @@ constexpr int kProfileWindowLog = 23;  // the "8mb" of zstd-8mb
 
 class ZstdEncoder final : public Encoder {
  public:
-  explicit ZstdEncoder(const EncoderOptions& options) : cctx_(ZSTD_createCCtx()) {
+  explicit ZstdEncoder(const EncoderOptions& options)
+      : pool_(options.zstd_pool), cctx_(pool_ != nullptr ? pool_->acquire() : ZSTD_createCCtx()) {
     if (cctx_ == nullptr) throw std::bad_alloc();
-    check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options.zstd_level));
-    // Levels above 19 ("ultra") default to windows larger than the profile
-    // lets peers decode; levels up to 19 use at most 2^23 (zstd's clevels.h).
-    if (options.zstd_level > 19) {
-      check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_windowLog, kProfileWindowLog));
+    try {
+      check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options.zstd_level));
+      // Levels above 19 ("ultra") default to windows larger than the profile
+      // lets peers decode; levels up to 19 use at most 2^23 (zstd's clevels.h).
+      if (options.zstd_level > 19) {
+        check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_windowLog, kProfileWindowLog));
+      }
+    } catch (...) {
+      give_back();
+      throw;
     }
   }
-  ~ZstdEncoder() override { ZSTD_freeCCtx(cctx_); }
+  ~ZstdEncoder() override { give_back(); }
   ZstdEncoder(const ZstdEncoder&) = delete;
   ZstdEncoder& operator=(const ZstdEncoder&) = delete;
 
@@ -50,9 +57,17 @@ class ZstdEncoder final : public Encoder {
   }
 
  private:
+  void give_back() {
+    if (pool_ != nullptr) {
+      pool_->release(cctx_);
+    } else {
+      ZSTD_freeCCtx(cctx_);
+    }
+  }
   static void check(std::size_t rc) {
     if (ZSTD_isError(rc)) throw std::invalid_argument(ZSTD_getErrorName(rc));
   }
+  ZstdContextPool* pool_;
   ZSTD_CCtx* cctx_;
 };
 

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "framing/zstd_context_pool.hpp"
 #include "server/auth.hpp"
 #include "server/body_processor.hpp"
 #include "server/capabilities.hpp"
@@ -122,6 +123,7 @@ struct HttpServer::Impl {
   AccessLog& log;
   Metrics metrics;
   std::unique_ptr<CompressionPool> pool;  // outlives the server's workers
+  std::unique_ptr<framing::ZstdContextPool> zstd_contexts;  // likewise
   DrainingServer http;
   std::optional<TokenAuth> auth;
   TrustedProxies proxies;
@@ -155,6 +157,10 @@ void HttpServer::Impl::configure() {
   pool = std::make_unique<CompressionPool>(compress > 1 ? compress : 0);
 
   const std::size_t threads = effective_threads(options);
+  // Never more idle than were ever in use at once: one per output stream of
+  // each body being served.
+  zstd_contexts = std::make_unique<framing::ZstdContextPool>(threads * compress);
+  ro.encoder.zstd_pool = zstd_contexts.get();
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   const auto set_timeout = [](double seconds, auto&& setter) {
     const auto whole = static_cast<time_t>(seconds);
