@@ -12,6 +12,7 @@
 
 #include "framing/zstd_context_pool.hpp"
 #include "server/auth.hpp"
+#include "server/body_pace.hpp"
 #include "server/body_processor.hpp"
 #include "server/capabilities.hpp"
 #include "server/client_address.hpp"
@@ -341,10 +342,18 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
 
   std::uint64_t received = 0;
   bool too_large = false;
+  bool too_slow = false;
   bool read_ok = true;
+  const auto body_start = Clock::now();
+  const BodyPace pace(std::chrono::duration<double>(options.read_timeout), options.min_body_rate,
+                      body_start);
   // Past the limit up to kDrainBytes more are read and dropped.
   const auto consume = [&](const char* data, std::size_t len) {
     received += len;
+    if (!pace.on_schedule(received, Clock::now())) {
+      too_slow = true;
+      return false;
+    }
     if (received > options.max_body_bytes) {
       too_large = true;
       return received - options.max_body_bytes <= kDrainBytes;
@@ -368,6 +377,14 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
   if (too_large) {
     res.set_header("Connection", "close");
     text(res, 413, fmt::format("request body exceeds the limit of {} bytes", options.max_body_bytes));
+    return;
+  }
+  if (too_slow) {
+    res.set_header("Connection", "close");
+    text(res, 408,
+         fmt::format("request body too slow: {} bytes in {:.1f} s, below the minimum of {} bytes/s",
+                     received, std::chrono::duration<double>(Clock::now() - body_start).count(),
+                     pace.min_rate()));
     return;
   }
   if (!read_ok) {

@@ -95,6 +95,11 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   app.add_option("--read-timeout", o.read_timeout, "Seconds to wait for request bytes")
       ->envname("HGRPCD_READ_TIMEOUT")
       ->check(CLI::PositiveNumber);
+  app.add_option("--min-body-rate", o.min_body_rate,
+                 "Bytes per second a request body must average once --read-timeout seconds "
+                 "have passed; a slower body is cut off with 408 (0: no minimum)")
+      ->envname("HGRPCD_MIN_BODY_RATE")
+      ->transform(size_unit);
   app.add_option("--write-timeout", o.write_timeout,
                  "Seconds to wait for the client to accept response bytes")
       ->envname("HGRPCD_WRITE_TIMEOUT")

@@ -34,6 +34,7 @@ struct Options {
   LogFormat log_format = LogFormat::Text;
   double read_timeout = 30;              // seconds
   double write_timeout = 30;             // seconds
+  std::uint64_t min_body_rate = 1024;    // bytes/s a body must average after read_timeout
   double keep_alive_timeout = 5;         // seconds an idle connection stays open
   std::size_t keep_alive_max = 1000;     // requests per connection
   double shutdown_grace = 10;            // seconds in-flight requests get on SIGTERM

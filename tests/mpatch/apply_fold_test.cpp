@@ -18,7 +18,7 @@ TEST_CASE("apply: one delta") {
   const Bytes base = bytes("0123456789");
   const Bytes d = delta({{0, 2, "AB"}, {4, 4, "++"}, {8, 10, ""}});
   const std::vector<ByteView> ds{view(d)};
-  CHECK(str(*apply(view(base), ds)) == "AB23++4567");
+  CHECK(str(*hgrpc::mpatch::apply(view(base), ds)) == "AB23++4567");
 }
 
 TEST_CASE("apply: a chain equals sequential application") {
@@ -27,7 +27,7 @@ TEST_CASE("apply: a chain equals sequential application") {
   const Bytes d1 = delta({{0, 6, ""}, {24, 24, "tail\n"}});
   const Bytes d2 = delta({{0, 0, "head\n"}, {6, 12, "EXTRA\n"}});
   const std::vector<ByteView> ds{view(d0), view(d1), view(d2)};
-  CHECK(str(*apply(view(base), ds)) == "head\nLINE2\nEXTRA\nline3\ntail\n");
+  CHECK(str(*hgrpc::mpatch::apply(view(base), ds)) == "head\nLINE2\nEXTRA\nline3\ntail\n");
 }
 
 TEST_CASE("apply_into reuses the caller's buffer") {
@@ -46,7 +46,7 @@ TEST_CASE("apply: errors name the delta, hunk and offset") {
   const Bytes d0 = delta({{0, 0, "x"}});  // 11 bytes
   const Bytes d1 = delta({{0, 1, ""}, {2, 3, ""}, {5, 12, "y"}});
   const std::vector<ByteView> ds{view(d0), view(d1)};
-  auto r = apply(view(base), ds);
+  auto r = hgrpc::mpatch::apply(view(base), ds);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message ==
         "delta 1, hunk 2 (offset 24): end 12 is past the end of the text (11 bytes)");
@@ -57,14 +57,14 @@ TEST_CASE("apply: the output limit is checked before allocating") {
   const Bytes base = bytes("abcdefgh");
   const Bytes d = delta({{0, 0, "0123456789abcdef"}});
   const std::vector<ByteView> ds{view(d)};
-  auto r = apply(view(base), ds, Limits{20});
+  auto r = hgrpc::mpatch::apply(view(base), ds, Limits{20});
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message == "patched text would be 24 bytes, over the limit of 20 bytes");
-  CHECK(apply(view(base), ds, Limits{24}).has_value());
+  CHECK(hgrpc::mpatch::apply(view(base), ds, Limits{24}).has_value());
   // A chain of 20 insertions: the limit trips on the chain's final size.
   std::vector<Bytes> chain;
   for (int i = 0; i < 20; ++i) chain.push_back(delta({{0, 0, std::string(8, 'z')}}));
-  auto r2 = apply(view(base), views(chain), Limits{100});
+  auto r2 = hgrpc::mpatch::apply(view(base), views(chain), Limits{100});
   REQUIRE_FALSE(r2.has_value());
   CHECK(r2.error().message == "patched text would be 168 bytes, over the limit of 100 bytes");
 }
@@ -78,7 +78,7 @@ TEST_CASE("fold: exact bytes of a folded pair") {
   auto f = fold(ds);
   REQUIRE(f.has_value());
   CHECK(*f == delta({{2, 6, "aZ"}}));
-  CHECK(str(*apply(Bytes{'0', '1', '2', '3', '4', '5', '6', '7', '8', '9'}, std::vector<ByteView>{view(*f)})) ==
+  CHECK(str(*hgrpc::mpatch::apply(Bytes{'0', '1', '2', '3', '4', '5', '6', '7', '8', '9'}, std::vector<ByteView>{view(*f)})) ==
         "01aZ6789");
 }
 
@@ -112,12 +112,12 @@ TEST_CASE("fold: references past the first text's end map beyond the base") {
   REQUIRE(f.has_value());
   CHECK(*f == delta({{5, 12, "x"}}));
   const Bytes base = bytes("0123456789");
-  auto r = apply(view(base), std::vector<ByteView>{view(*f)});
+  auto r = hgrpc::mpatch::apply(view(base), std::vector<ByteView>{view(*f)});
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message ==
         "delta 0, hunk 0 (offset 0): end 12 is past the end of the text (10 bytes)");
   // And apply of the chain itself names the delta at fault.
-  auto r2 = apply(view(base), ds);
+  auto r2 = hgrpc::mpatch::apply(view(base), ds);
   REQUIRE_FALSE(r2.has_value());
   CHECK(r2.error().message ==
         "delta 1, hunk 0 (offset 0): end 7 is past the end of the text (5 bytes)");
@@ -174,7 +174,7 @@ TEST_CASE("fold and apply: a chain of 100,000 deltas") {
     size += line.size();
   }
   const auto ds = views(chain);
-  auto text = apply(ByteView{}, ds);
+  auto text = hgrpc::mpatch::apply(ByteView{}, ds);
   REQUIRE(text.has_value());
   CHECK(str(*text) == expected);
   auto folded = fold(ds);

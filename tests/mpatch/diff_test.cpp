@@ -10,7 +10,7 @@ using namespace hgrpc::mpatch::test;
 namespace {
 Bytes roundtrip(const Bytes& a, const Bytes& b) {
   const Bytes d = diff(view(a), view(b));
-  auto r = apply(view(a), std::vector<ByteView>{view(d)});
+  auto r = hgrpc::mpatch::apply(view(a), std::vector<ByteView>{view(d)});
   REQUIRE(r.has_value());
   CHECK(*r == b);
   return d;

@@ -76,13 +76,13 @@ TEST_CASE("property: apply(fold(chain)) == sequential apply, and patched_size ==
     auto size = patched_size(base.size(), ds);
     REQUIRE(size.has_value());
     CHECK(*size == texts.back().size());
-    auto direct = apply(view(base), ds);
+    auto direct = hgrpc::mpatch::apply(view(base), ds);
     REQUIRE(direct.has_value());
     CHECK(*direct == texts.back());
     auto folded = fold(ds);
     REQUIRE(folded.has_value());
     CHECK(decode(view(*folded)).has_value());
-    auto via_fold = apply(view(base), std::vector<ByteView>{view(*folded)});
+    auto via_fold = hgrpc::mpatch::apply(view(base), std::vector<ByteView>{view(*folded)});
     REQUIRE(via_fold.has_value());
     CHECK(*via_fold == texts.back());
     // Folding a prefix and a suffix separately, then together.
@@ -112,7 +112,7 @@ TEST_CASE("property: fold is associative, to the byte") {
     REQUIRE(right.has_value());
     CHECK(*left == *right);
     CHECK(*left == *fold(views(d)));
-    CHECK(*apply(view(base), std::vector<ByteView>{view(*left)}) == texts.back());
+    CHECK(*hgrpc::mpatch::apply(view(base), std::vector<ByteView>{view(*left)}) == texts.back());
   }
 }
 
@@ -123,7 +123,7 @@ TEST_CASE("property: apply(a, diff(a, b)) == b, no larger than the best line dif
     const Bytes a = random_text(rng);
     const Bytes b = pick(rng, 0, 3) == 0 ? random_text(rng) : edited(rng, a);
     const Bytes d = diff(view(a), view(b));
-    auto r = apply(view(a), std::vector<ByteView>{view(d)});
+    auto r = hgrpc::mpatch::apply(view(a), std::vector<ByteView>{view(d)});
     REQUIRE(r.has_value());
     CHECK(*r == b);
     CHECK(d.size() <= best_line_diff_size(a, b));
@@ -211,7 +211,7 @@ TEST_CASE("property: every malformed-delta rule is rejected, naming the hunk") {
     CHECK(folded.error().message == in_chain);
     // apply decodes with its own fast path and must explain it the same way.
     static const Bytes big(std::size_t{1} << 20, 'x');
-    auto applied = apply(view(big), chain);
+    auto applied = hgrpc::mpatch::apply(view(big), chain);
     REQUIRE_FALSE(applied.has_value());
     CHECK(applied.error().message == in_chain);
     // patched_size may first find hunk past the text of the first delta's
@@ -246,6 +246,6 @@ TEST_CASE("property: ends past the text are rejected by patched_size and apply")
     const std::string message = "delta 0, hunk 0 (offset 0): end " + std::to_string(end) +
                                 " is past the end of the text (" + std::to_string(base.size()) + " bytes)";
     CHECK(patched_size(base.size(), ds).error().message == message);
-    CHECK(apply(view(base), ds).error().message == message);
+    CHECK(hgrpc::mpatch::apply(view(base), ds).error().message == message);
   }
 }

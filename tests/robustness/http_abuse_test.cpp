@@ -50,12 +50,40 @@ TEST_CASE("abuse: a client that stops sending is cut off after --read-timeout") 
   still_serving(server);
 }
 
-TEST_CASE("abuse: a client sending one byte per second is bounded by the read timeout per read") {
+TEST_CASE("abuse: a body trickling below --min-body-rate is cut off with 408 after the grace period") {
+  // One byte a second never trips a 2 s read timeout; the minimum rate does,
+  // once the grace period (the read timeout) has passed.
+  TestServer server({"--read-timeout", "2", "--min-body-rate", "100", "--threads", "2"});
+  Call call;
+  const Bytes body = good_body(call);
+  RawConn slow(server.port());
+  REQUIRE(slow.send(post_head(kApi + "/ro/multirequest", body.size())));
+  const auto start = Clock::now();
+  std::string got;
+  bool closed = false;
+  // A byte, then a second of listening for the answer, until it comes.
+  for (std::size_t i = 0; i < body.size() && got.empty() && Clock::now() - start < 10s; ++i) {
+    if (!slow.send(ByteView(body).subspan(i, 1))) break;
+    got = slow.read_until_close(1000ms, &closed);
+  }
+  const auto waited = Clock::now() - start;
+  const RawReply r = parse_reply(got, closed);
+  CHECK(waited >= 2s);
+  CHECK(waited < 5s);
+  CHECK(r.status == 408);
+  CHECK(r.body.rfind("request body too slow: ", 0) == 0);
+  CHECK(r.body.find(" bytes/s\n") == r.body.size() - 9);
+  CHECK(r.body.find("below the minimum of 100 bytes/s") != std::string::npos);
+  CHECK(r.head.find("Connection: close") != std::string::npos);
+  CHECK(closed);
+  still_serving(server);
+}
+
+TEST_CASE("abuse: without --min-body-rate one byte per second is bounded by the read timeout per read") {
   // The read timeout bounds each wait for bytes, not the whole body: a byte
-  // every second keeps a 2 s timeout from firing. What bounds the body is
-  // --read-timeout per byte; this test pins that behaviour down (so a change
-  // is deliberate) and checks the slow client holds one worker, not the server.
-  TestServer server({"--read-timeout", "2", "--threads", "2"});
+  // every second keeps a 2 s timeout from firing. This pins that down for
+  // --min-body-rate 0 and checks the slow client holds one worker, not the server.
+  TestServer server({"--read-timeout", "2", "--min-body-rate", "0", "--threads", "2"});
   Call call;
   const Bytes body = good_body(call);
   RawConn slow(server.port());

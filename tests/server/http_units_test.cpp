@@ -1,9 +1,10 @@
 // Sans-HTTP pieces of the binding: routes, media types, auth, client address,
-// handshake headers, access-log lines.
+// handshake headers, access-log lines, the body pace.
 #include <doctest/doctest.h>
 
 #include "server/access_log.hpp"
 #include "server/auth.hpp"
+#include "server/body_pace.hpp"
 #include "server/client_address.hpp"
 #include "server/command_registry.hpp"
 #include "server/handshake.hpp"
@@ -121,4 +122,19 @@ TEST_CASE("http units: access-log lines") {
   CHECK(j["commands"] == nlohmann::json{{"diff", 2}, {"applypatches", 1}});
   CHECK(j["path"] == e.path);
   CHECK(j["time"] == "2025-11-25T03:40:00.123Z");
+}
+
+TEST_CASE("http units: the body pace: grace period, then one second per min_rate bytes") {
+  using namespace std::chrono_literals;
+  const auto t0 = BodyPace::Clock::time_point{} + 100s;
+  const BodyPace pace(2s, 1000, t0);
+  CHECK(pace.on_schedule(0, t0));
+  CHECK(pace.on_schedule(0, t0 + 2s));          // the grace period, nothing sent
+  CHECK_FALSE(pace.on_schedule(0, t0 + 2001ms));
+  CHECK(pace.on_schedule(500, t0 + 2500ms));    // 500 bytes buy half a second
+  CHECK_FALSE(pace.on_schedule(500, t0 + 2501ms));
+  CHECK(pace.on_schedule(1'000'000, t0 + 1002s));
+  CHECK_FALSE(pace.on_schedule(1'000'000, t0 + 1003s));
+  const BodyPace none(2s, 0, t0);  // 0: no minimum
+  CHECK(none.on_schedule(0, t0 + 100000s));
 }
