@@ -4,8 +4,41 @@
 #include "mpatch/error.hpp"
 #include "mpatch/fragments.hpp"
 #include "mpatch/mpatch.hpp"
+#include "mpatch/streaming_copy.hpp"
 
 namespace hgrpc::mpatch {
+namespace {
+
+// Passes the output's pieces in order (the fragments, then the tail) to
+// put(bytes, length). Checks what the fold guarantees (one well-predicted
+// branch per fragment), so that a bug cannot read or write out of bounds.
+template <class Put>
+Result<void> copy_out(const FragmentList& list, ByteView base, Put&& put) {
+  const std::uint8_t* const b = base.data();
+  std::uint64_t left = list.size;
+  auto fits = [&](std::uint64_t where, std::uint64_t n, bool literal) {
+    const bool ok = n <= left && (literal || (where <= base.size() && n <= base.size() - where));
+    left -= ok ? n : 0;
+    return ok;
+  };
+  for (const Fragment& f : list.fragments) {
+    if (!fits(f.where, f.length, f.is_literal()))
+      return fail("internal error: folded fragment [" + std::to_string(f.where) + ", +" +
+                  std::to_string(f.length) + ") does not fit the base (" +
+                  std::to_string(base.size()) + " bytes) or the output");
+    put(f.is_literal() ? f.data() : b + f.where, static_cast<std::size_t>(f.length));
+  }
+  if (list.tail > base.size() || !fits(list.tail, base.size() - list.tail, false) || left != 0)
+    return fail("internal error: folded tail [" + std::to_string(list.tail) + ", " +
+                std::to_string(base.size()) + ") does not complete the " +
+                std::to_string(list.size) + "-byte output");
+  // Fragments are never empty, but the tail may be, with null pointers
+  // (an empty base or output), which memcpy must not be given.
+  if (list.tail < base.size()) put(b + list.tail, static_cast<std::size_t>(base.size() - list.tail));
+  return {};
+}
+
+}  // namespace
 
 Result<void> apply_into(ByteView base, std::span<const ByteView> deltas, Bytes& out,
                         const Limits& limits) {
@@ -21,35 +54,19 @@ Result<void> apply_into(ByteView base, std::span<const ByteView> deltas, Bytes& 
                 std::to_string(limits.max_output_bytes) + " bytes");
 
   // resize only zeroes bytes the buffer never held, so a reused buffer is
-  // written once, by the copies below, through a plain pointer.
+  // written once, by the copies below.
   out.resize(static_cast<std::size_t>(size));
-  const std::uint8_t* const b = base.data();
-  // Checks what the fold guarantees (one well-predicted branch per
-  // fragment), so that a bug cannot read or write out of bounds.
-  std::uint64_t left = size;
-  auto fits = [&](std::uint64_t where, std::uint64_t n, bool literal) {
-    const bool ok = n <= left && (literal || (where <= base.size() && n <= base.size() - where));
-    left -= ok ? n : 0;
-    return ok;
-  };
-  std::uint8_t* o = out.data();
-  for (const Fragment& f : list->fragments) {
-    if (!fits(f.where, f.length, f.is_literal()))
-      return fail("internal error: folded fragment [" + std::to_string(f.where) + ", +" +
-                  std::to_string(f.length) + ") does not fit the base (" +
-                  std::to_string(base.size()) + " bytes) or the output");
-    std::memcpy(o, f.is_literal() ? f.data() : b + f.where, static_cast<std::size_t>(f.length));
-    o += f.length;
+  if (kStreamingStores && size >= kStreamingMinBytes) {
+    StreamingCopy sink(out.data());
+    auto done = copy_out(*list, base, [&](const std::uint8_t* p, std::size_t n) { sink.put(p, n); });
+    sink.finish();
+    return done;
   }
-  if (list->tail > base.size() || !fits(list->tail, base.size() - list->tail, false) || left != 0)
-    return fail("internal error: folded tail [" + std::to_string(list->tail) + ", " +
-                std::to_string(base.size()) + ") does not complete the " + std::to_string(size) +
-                "-byte output");
-  // Fragments are never empty, but the tail may be, with null pointers
-  // (an empty base or output), which memcpy must not be given.
-  if (list->tail < base.size())
-    std::memcpy(o, b + list->tail, static_cast<std::size_t>(base.size() - list->tail));
-  return {};
+  std::uint8_t* o = out.data();
+  return copy_out(*list, base, [&](const std::uint8_t* p, std::size_t n) {
+    std::memcpy(o, p, n);
+    o += n;
+  });
 }
 
 Result<Bytes> apply(ByteView base, std::span<const ByteView> deltas, const Limits& limits) {

@@ -13,11 +13,14 @@ namespace {
 
 using ListRef = FoldScratch::ListRef;
 
+// How far ahead of its reading decode_delta fetches a delta.
+constexpr std::size_t kPrefetchAhead = 1024;
+
 // Scratch kept between calls is capped: 1 Mi fragments (16 MiB).
 constexpr std::size_t kKeptFragments = std::size_t{1} << 20;
 
 // Fragments the decoding of `delta` can make: a kept range before each hunk,
-// a literal per hunk with data, and the end. A bound if it is malformed.
+// a literal per hunk with data, and the tail. A bound if it is malformed.
 std::size_t decoded_bound(ByteView delta) {
   std::size_t count = 1;
   for (std::size_t off = 0; delta.size() - off >= kHunkHeaderSize;) {
@@ -30,7 +33,7 @@ std::size_t decoded_bound(ByteView delta) {
 }
 
 // Grows a scratch buffer to hold at least `needed` fragments (keeping its
-// contents), geometrically so that growing per delta stays linear.
+// contents), geometrically so that growing per hunk stays linear.
 void ensure(std::vector<Fragment>& buffer, std::size_t needed) {
   if (buffer.size() < needed) buffer.resize(std::max(needed, 2 * buffer.size()));
 }
@@ -49,13 +52,12 @@ inline Fragment* push(Fragment* first, Fragment* o, std::uint64_t where, std::ui
   return o + 1;
 }
 
-// Copies ending where the tail starts join the tail (canonical form).
-inline std::uint64_t absorb_into_tail(Fragment* first, Fragment*& o, std::uint64_t tail) {
-  while (o != first && !o[-1].is_literal() && o[-1].where + o[-1].length == tail) {
-    tail = o[-1].where;
-    --o;
-  }
-  return tail;
+// Ends a list with its tail from base offset `tail`, joining a copy that
+// runs into it (canonical form). Returns the new end.
+inline Fragment* push_open(Fragment* first, Fragment* o, std::uint64_t tail) {
+  o = push(first, o, tail, Fragment::kOpen);
+  o[-1].length = Fragment::kOpen;
+  return o;
 }
 
 // The precise error for a delta the fast decoder rejected: HunkReader walks
@@ -72,20 +74,32 @@ Error delta_error(ByteView delta, std::size_t index, const std::uint64_t* size) 
   }
 }
 
-// Writes the fragments of one delta's hunks (kept ranges and literals) at
-// `o`, which has room for decoded_bound(delta), and returns the tail. With
-// `size` (the text's size, updated to the result's), also checks each end
-// against the text as patched_size() does. Checks the same conditions as
-// HunkReader in one branch per hunk; the rare failure is explained by it.
-Result<std::uint64_t> decode_delta(ByteView delta, std::size_t index, Fragment*& o,
-                                   std::uint64_t* size) {
-  Fragment* const first = o;
+// Appends the list of one delta's hunks (kept ranges, literals, open tail)
+// to `buffer` at `used` and returns its end. A warm buffer usually has room:
+// only when it runs short are the remaining hunks counted to grow it (a
+// second walk over the delta, which costs cache misses on large ones), so
+// scratch stays proportional to the delta's actual hunks. With `size`
+// (the text's size, updated to the result's), also checks each end against
+// the text as patched_size() does. Checks the same conditions as HunkReader
+// in one branch per hunk; the rare failure is explained by it.
+Result<std::size_t> decode_delta(ByteView delta, std::size_t index, std::vector<Fragment>& buffer,
+                                 std::size_t used, std::uint64_t* size) {
+  ensure(buffer, used + 1);
+  Fragment* first = buffer.data() + used;
+  Fragment* o = first;
+  Fragment* room_end = buffer.data() + buffer.size();  // room for the tail at least
   const std::uint8_t* p = delta.data();
   const std::uint8_t* const end = p + delta.size();
   const std::uint64_t limit = size != nullptr ? *size : std::numeric_limits<std::uint64_t>::max();
   std::int64_t position = 0;  // end of the previous hunk
   std::uint64_t removed = 0, added = 0;
   while (end - p >= static_cast<std::ptrdiff_t>(kHunkHeaderSize)) {
+    // Each header's address depends on the previous one's length: fetching
+    // ahead keeps a cold delta's cache misses from adding up one by one.
+    // (Integer arithmetic: the address may be past the delta, and a
+    // prefetch never faults.)
+    __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) +
+                                                     kPrefetchAhead));
     const std::int64_t start = read_be32(p);
     const std::int64_t stop = read_be32(p + 4);
     const std::int64_t length = read_be32(p + 8);
@@ -94,6 +108,14 @@ Result<std::uint64_t> decode_delta(ByteView delta, std::size_t index, Fragment*&
     if ((start < position) | (stop < start) | (length < 0) | (length > room) |
         (static_cast<std::uint64_t>(stop) > limit))
       return hgrpc::unexpected<Error>(delta_error(delta, index, size));
+    if (room_end - o < 3) {  // two for this hunk, one for the tail
+      const auto at = static_cast<std::size_t>(o - buffer.data());
+      const auto rest = delta.subspan(static_cast<std::size_t>(p - delta.data()));
+      ensure(buffer, at + std::max<std::size_t>(3, decoded_bound(rest)));
+      first = buffer.data() + used;
+      o = buffer.data() + at;
+      room_end = buffer.data() + buffer.size();
+    }
     if (start > position)
       o = push(first, o, static_cast<std::uint64_t>(position),
                static_cast<std::uint64_t>(start - position));
@@ -106,62 +128,59 @@ Result<std::uint64_t> decode_delta(ByteView delta, std::size_t index, Fragment*&
   }
   if (p != end) return hgrpc::unexpected<Error>(delta_error(delta, index, size));
   if (size != nullptr) *size = *size - removed + added;
-  return absorb_into_tail(first, o, static_cast<std::uint64_t>(position));
+  o = push_open(first, o, static_cast<std::uint64_t>(position));
+  return static_cast<std::size_t>(o - buffer.data());
 }
 
-// Writes the list for "a, then b" at `o`, which has room for
-// |a| + 2|b| + 2 fragments: b's copies (ranges of a's text) replaced by the
-// pieces of a that make up those ranges. One forward walk over each; the
-// whole fragments of a inside a range are copied as they are.
-std::uint64_t compose(const Fragment* in, ListRef a, ListRef b, Fragment*& o) {
+// Reads a list's fragments in order, tracking where each starts in its text.
+// The open tail ends past any position, so reads never pass it.
+struct Cursor {
+  const Fragment* at;
+  std::uint64_t start = 0;      // position of *at in the text
+  std::uint64_t end = at->length;  // and its end
+
+  void next() {
+    start = end;
+    ++at;
+    end += at->length;
+  }
+  // Moves to the fragment holding position p.
+  void seek(std::uint64_t p) {
+    while (end <= p) next();
+  }
+};
+
+// Writes the list for "a, then b" at `o`, which has room for |a| + |b|
+// fragments: each literal of b, and for each copy of b (a range of a's text)
+// one piece plus one per boundary of a inside the range, those boundaries
+// being distinct. One forward walk over each list.
+Fragment* compose(const Fragment* a, const Fragment* a_end, const Fragment* b,
+                  const Fragment* b_end, Fragment* o) {
   Fragment* const first = o;
-  const Fragment* g = in + a.begin;  // the fragment of a at a_pos
-  const Fragment* const a_end = in + a.end;
-  std::uint64_t a_pos = 0;  // position in a's text where *g starts
-
-  // Appends a's text from p on: at most `length` (> 0) bytes, stopping at
-  // the end of a's fragments. Returns where it stopped.
-  auto take = [&](std::uint64_t p, std::uint64_t length) {
-    while (g != a_end && a_pos + g->length <= p) a_pos += g->length, ++g;
-    if (g == a_end) return p;
-    // The first piece, maybe starting inside *g.
-    const std::uint64_t skip = p - a_pos;
-    const std::uint64_t n = std::min(g->length - skip, length);
-    o = push(first, o, g->where + skip, n);
-    p += n;
-    length -= n;
-    if (length == 0) return p;  // ended inside or at the end of *g
-    a_pos += g->length;
-    ++g;
-    // Whole fragments (one loop: most runs are short, where a call to
-    // memmove would cost more than the copy), then a piece of the last one.
-    std::uint64_t whole = 0;
-    for (; g != a_end && whole + g->length <= length; ++g) {
-      whole += g->length;
-      *o++ = *g;
-    }
-    a_pos += whole;
-    p += whole;
-    length -= whole;
-    if (length > 0 && g != a_end) {
-      *o++ = Fragment(g->where, length);
-      p += length;
-    }
-    return p;
-  };
-
-  for (const Fragment* f = in + b.begin; f != in + b.end; ++f) {
+  Cursor g{a};
+  const Fragment* const b_open = b_end - 1;
+  for (const Fragment* f = b; f != b_open; ++f) {
     if (f->is_literal()) {
       *o++ = *f;
       continue;
     }
-    const std::uint64_t p = take(f->where, f->length);
-    const std::uint64_t rest = f->where + f->length - p;
-    if (rest > 0) o = push(first, o, a.tail + (p - a_pos), rest);  // inside a's tail
+    // a's text [p, e): a piece of the fragment holding p (which may continue
+    // what o[-1] ends with), then whole fragments, then a piece of the last.
+    const std::uint64_t p = f->where;
+    const std::uint64_t e = p + f->length;
+    g.seek(p);
+    o = push(first, o, g.at->where + (p - g.start), std::min(e, g.end) - p);
+    while (g.end < e) {
+      g.next();
+      *o++ = Fragment(g.at->where, std::min(e, g.end) - g.start);
+    }
   }
-  // b's tail: all of a's text from b.tail on.
-  const std::uint64_t p = take(b.tail, std::numeric_limits<std::uint64_t>::max());
-  return absorb_into_tail(first, o, a.tail + (p - a_pos));
+  // b's tail: all of a's text from there on, ending with a's own tail.
+  const std::uint64_t p = b_open->where;
+  g.seek(p);
+  if (g.at + 1 == a_end) return push_open(first, o, g.at->where + (p - g.start));
+  o = push(first, o, g.at->where + (p - g.start), g.end - p);
+  return std::copy(g.at + 1, a_end, o);
 }
 
 }  // namespace
@@ -185,7 +204,8 @@ void trim(FoldScratch& s) {
 Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratch& scratch,
                                     std::optional<std::uint64_t> base_size) {
   // Every base offset a fold makes is at most the sum of the deltas' largest
-  // hunk ends (each below 2^31), which keeps it clear of Fragment::kLiteral.
+  // hunk ends (each below 2^31), which keeps it clear of Fragment::kLiteral
+  // and below Fragment::kOpen.
   if (static_cast<std::uint64_t>(deltas.size()) >= (std::uint64_t{1} << 32))
     return fail("a chain of " + std::to_string(deltas.size()) + " deltas is too long to fold");
   std::vector<Fragment>* current = &scratch.current;
@@ -198,47 +218,41 @@ Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratc
   next_lists.reserve(deltas.size() / 2 + 1);
   std::size_t used = 0;
   for (std::size_t i = 0; i < deltas.size(); ++i) {
-    // Grown per delta from its actual hunks: a peer's delta of empty hunks
-    // makes us reserve no more than its own size, and only as it is read.
-    ensure(*current, used + decoded_bound(deltas[i]));
-    Fragment* o = current->data() + used;
-    auto tail = decode_delta(deltas[i], i, o, base_size ? &*base_size : nullptr);
-    if (!tail) return hgrpc::unexpected<Error>(std::move(tail.error()));
-    const std::size_t end = static_cast<std::size_t>(o - current->data());
-    lists.push_back(ListRef{used, end, *tail});
-    used = end;
+    auto end = decode_delta(deltas[i], i, *current, used, base_size ? &*base_size : nullptr);
+    if (!end) return hgrpc::unexpected<Error>(std::move(end.error()));
+    lists.push_back(ListRef{used, *end});
+    used = *end;
   }
   if (lists.empty()) return FragmentList{{}, 0, base_size.value_or(0)};
 
   // Bottom-up: pairs, then pairs of pairs. Each level is one pass over the
   // fragments, and there are log2(n) levels.
   while (lists.size() > 1) {
-    std::size_t room = 0;
-    for (std::size_t i = 0; i < lists.size(); i += 2) {
-      room += lists[i].end - lists[i].begin;
-      if (i + 1 < lists.size()) room += 2 * (lists[i + 1].end - lists[i + 1].begin) + 2;
-    }
+    const std::size_t room = lists.back().end - lists.front().begin;  // sum of |a| + |b|
     ensure(*next, room);
     next_lists.clear();
     const Fragment* in = current->data();
-    Fragment* o = next->data();
+    Fragment* const out = next->data();
+    Fragment* o = out;
     for (std::size_t i = 0; i < lists.size(); i += 2) {
-      const std::size_t begin = static_cast<std::size_t>(o - next->data());
-      std::uint64_t tail;
+      const ListRef a = lists[i];
+      const std::size_t begin = static_cast<std::size_t>(o - out);
       if (i + 1 == lists.size()) {
-        o = std::copy(in + lists[i].begin, in + lists[i].end, o);
-        tail = lists[i].tail;
+        o = std::copy(in + a.begin, in + a.end, o);
       } else {
-        tail = compose(in, lists[i], lists[i + 1], o);
+        const ListRef b = lists[i + 1];
+        o = compose(in + a.begin, in + a.end, in + b.begin, in + b.end, o);
       }
-      next_lists.push_back(ListRef{begin, static_cast<std::size_t>(o - next->data()), tail});
+      next_lists.push_back(ListRef{begin, static_cast<std::size_t>(o - out)});
     }
     std::swap(current, next);
     std::swap(lists, next_lists);
   }
-  // The last list starts at 0 in its level's storage.
-  return FragmentList{std::span<const Fragment>(current->data(), lists[0].end), lists[0].tail,
-                      base_size.value_or(0)};
+  // The last list starts at 0 in its level's storage; its last fragment is
+  // the open tail.
+  const Fragment* const result = current->data();
+  return FragmentList{std::span<const Fragment>(result, lists[0].end - 1),
+                      result[lists[0].end - 1].where, base_size.value_or(0)};
 }
 
 Result<Bytes> encode_fragments(const FragmentList& list, const Limits& limits) {

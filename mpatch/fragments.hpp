@@ -1,8 +1,8 @@
 #pragma once
 // Internal: a text described in terms of another (its base) as a list of
 // fragments, each either a range copied from the base or literal bytes viewed
-// in a delta, followed by an implicit tail: the rest of the base from `tail`.
-// The implicit tail lets deltas be combined without knowing the base size.
+// in a delta, followed by a tail: the rest of the base from `tail`. The tail
+// lets deltas be combined without knowing the base size.
 //
 // Copy fragments are in increasing, non-overlapping base order (a delta can
 // only keep text in order), so composing two lists is one merge walk.
@@ -24,6 +24,12 @@ namespace hgrpc::mpatch {
 // `length` is a plain count for the walks that sum lengths.
 struct Fragment {
   static constexpr std::uint64_t kLiteral = std::uint64_t{1} << 63;
+  // While a fold works, each list ends with its tail as a copy of this
+  // length: longer than any position it is compared with (those stay below
+  // 2^63, see fold_fragments), so that walks stop at it without a bounds
+  // check. A tail starts at most a delta's size plus 2^31 into its text, so
+  // adding kOpen to that start cannot overflow.
+  static constexpr std::uint64_t kOpen = std::uint64_t{1} << 63;
 
   // Left uninitialised, so that sizing scratch buffers does not zero them.
   Fragment() {}
@@ -49,10 +55,9 @@ struct FragmentList {
 // Working storage of a fold, reused from call to call on one thread so that
 // a fold allocates nothing once warm (allocation dominated short chains).
 struct FoldScratch {
-  struct ListRef {
+  struct ListRef {  // [begin, end), the last fragment being the open tail
     std::size_t begin;
     std::size_t end;
-    std::uint64_t tail;
   };
   // Ping-pong buffers: one level of the fold reads one and writes the other.
   // Their size is their usable capacity; the lists say what is in use.
