@@ -74,7 +74,8 @@ void OutputMux::enqueue(Lane& l, framing::PlannedFrame frame) {
   pending_bytes_ += job->planned;
   Job* raw = job.get();
   order_.push_back(std::move(job));
-  if (l.inline_render && !l.running && l.queue.empty()) {
+  const bool cheap = l.inline_render || raw->planned <= options_.inline_render_bytes;
+  if (cheap && !l.running && l.queue.empty()) {
     auto r = l.stream.render(raw->frame, raw->out);
     if (!r) raw->error = r.error();
     raw->frame.payload = Bytes{};

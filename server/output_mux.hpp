@@ -8,7 +8,9 @@
 // several streams, split_bytes of payload each. A stream renders its frames in
 // order on one pool thread at a time (a strand), so its compression context
 // lives across requests while distinct streams compress in parallel. Without a
-// pool (or with one stream) frames are rendered inline.
+// pool (or with one stream) frames are rendered inline, and so are identity
+// frames and frames of at most inline_render_bytes whose stream is idle: a
+// hop to a pool thread and back costs more than compressing a few KiB.
 //
 // Memory: at most max_pending_bytes of planned payload wait for rendering;
 // submit() blocks (draining finished frames to the sink) above that.
@@ -33,6 +35,7 @@ struct OutputMuxOptions {
   std::size_t max_streams = 1;
   std::size_t split_bytes = 1u << 20;
   std::uint64_t max_pending_bytes = 8u << 20;
+  std::size_t inline_render_bytes = 4096;
 };
 
 class OutputMux {
