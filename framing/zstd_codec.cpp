@@ -3,6 +3,7 @@
 #include <zstd_errors.h>
 
 #include <algorithm>
+#include <array>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -91,13 +92,17 @@ class ZstdDecoder final : public BoundedDecoder {
     if (in.empty()) return {};
     ZSTD_inBuffer input{in.data(), in.size(), 0};
     for (;;) {
+      if (auto magic = check_magic(in, input.pos); !magic) return magic;
       std::size_t room = next_step();
       std::size_t used = out.size();
       out.resize(used + room);
       ZSTD_outBuffer output{out.data() + used, room, 0};
+      const std::size_t pos_before = input.pos;
       std::size_t rc = ZSTD_decompressStream(dctx_, &output, &input);
       out.resize(used + output.pos);
       if (ZSTD_isError(rc)) return fail(describe(rc, consumed_ + input.pos));
+      note_magic(in, pos_before, input.pos);
+      if (rc == 0) magic_seen_ = 0;  // a frame ended; the next byte starts a new one
       if (auto counted = count(output.pos); !counted) return counted;
       // A full output buffer may hide more output; otherwise stop once the
       // input is used up.
@@ -105,6 +110,39 @@ class ZstdDecoder final : public BoundedDecoder {
     }
     consumed_ += in.size();
     return {};
+  }
+
+  // Only RFC 8878 frames and skippable frames. Debian's libzstd also decodes
+  // pre-1.0 "legacy" frames, but only when their magic number arrives in one
+  // piece, so the same stream would decode or fail depending on chunking.
+  // Checks the current frame's magic bytes in in[pos...] before zstd sees them.
+  Result<void> check_magic(ByteView in, std::size_t pos) const {
+    std::array<std::uint8_t, 4> magic = magic_;
+    for (std::size_t seen = magic_seen_; seen < magic.size() && pos < in.size(); ++seen, ++pos) {
+      magic[seen] = in[pos];
+      if (!valid_magic_prefix(magic, seen + 1)) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        return fail("zstd-8mb: not a zstd frame: magic number byte " + std::to_string(seen) + " is 0x" +
+                    kHex[in[pos] >> 4] + kHex[in[pos] & 15] + " (stream input byte " +
+                    std::to_string(consumed_ + pos) +
+                    "); frames start 28 b5 2f fd, pre-1.0 zstd formats are refused");
+      }
+    }
+    return {};
+  }
+  // After zstd consumed in[from, to): remembers the magic bytes among them.
+  void note_magic(ByteView in, std::size_t from, std::size_t to) {
+    for (; magic_seen_ < magic_.size() && from < to; ++from) magic_[magic_seen_++] = in[from];
+  }
+  static bool valid_magic_prefix(const std::array<std::uint8_t, 4>& magic, std::size_t n) {
+    static constexpr std::array<std::uint8_t, 4> kFrame = {0x28, 0xb5, 0x2f, 0xfd};  // 0xFD2FB528
+    static constexpr std::array<std::uint8_t, 4> kSkippable = {0x50, 0x2a, 0x4d, 0x18};  // 0x184D2A5?
+    const bool skippable = (magic[0] & 0xf0) == kSkippable[0];
+    const auto& want = skippable ? kSkippable : kFrame;
+    for (std::size_t i = skippable ? 1 : 0; i < n; ++i) {
+      if (magic[i] != want[i]) return false;
+    }
+    return true;
   }
 
   std::string describe(std::size_t rc, std::uint64_t offset) const {
@@ -120,6 +158,8 @@ class ZstdDecoder final : public BoundedDecoder {
 
   ZSTD_DCtx* dctx_;
   std::uint64_t consumed_ = 0;
+  std::array<std::uint8_t, 4> magic_{};  // the current frame's magic number...
+  std::size_t magic_seen_ = 0;           // ...as far as zstd has consumed it
 };
 
 }  // namespace

@@ -206,6 +206,67 @@ TEST_CASE("zstd-8mb: a frame that needs a window over 8 MiB is refused") {
   CHECK(out == to_bytes(text));
 }
 
+// Feeds data to a fresh zstd-8mb decoder in pieces of `piece` bytes.
+Result<Bytes> zstd_decode_in_pieces(ByteView data, std::size_t piece) {
+  auto d = make_decoder(Encoding::Zstd8mb);
+  Bytes out;
+  for (std::size_t pos = 0; pos < data.size(); pos += piece) {
+    auto r = d->decode(data.subspan(pos, std::min(piece, data.size() - pos)), out);
+    if (!r) return hgrpc::unexpected<Error>(r.error());
+  }
+  return out;
+}
+
+TEST_CASE("zstd-8mb: pre-1.0 legacy frames are refused however the bytes are split") {
+  // The fuzzer's input: a zstd v0.6 magic number (26 b5 2f fd). libzstd took
+  // it when the four bytes came in one piece and refused it byte by byte.
+  const Bytes legacy = {0x26, 0xb5, 0x2f, 0xfd, 0x00, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00, 0x74};
+  for (std::size_t piece : {1u, 2u, 3u, 4u, 12u}) {
+    CAPTURE(piece);
+    auto r = zstd_decode_in_pieces(legacy, piece);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message ==
+          "zstd-8mb: not a zstd frame: magic number byte 0 is 0x26 (stream input byte 0); "
+          "frames start 28 b5 2f fd, pre-1.0 zstd formats are refused");
+  }
+
+  // A bad third magic byte in the second frame is named by its stream offset.
+  const std::string first = "first frame";
+  Bytes two(ZSTD_compressBound(first.size()));
+  const std::size_t second = ZSTD_compress(two.data(), two.size(), first.data(), first.size(), 3);
+  REQUIRE_FALSE(ZSTD_isError(second));
+  two.resize(second);
+  two.insert(two.end(), {0x28, 0xb5, 0x2e, 0xfd, 0x00});
+  for (std::size_t piece : {1u, 3u, 64u}) {
+    CAPTURE(piece);
+    auto r = zstd_decode_in_pieces(two, piece);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "zstd-8mb: not a zstd frame: magic number byte 2 is 0x2e (stream input byte " +
+                                   std::to_string(second + 2) +
+                                   "); frames start 28 b5 2f fd, pre-1.0 zstd formats are refused");
+  }
+}
+
+TEST_CASE("zstd-8mb: complete frames and skippable frames decode at every split") {
+  // Three whole frames (ZSTD_compress ends each), a skippable frame between.
+  Bytes wire;
+  const std::string parts[] = {"one frame, ", "then another, ", "and a third"};
+  const Bytes skippable = {0x5e, 0x2a, 0x4d, 0x18, 0x03, 0x00, 0x00, 0x00, 'x', 'y', 'z'};
+  for (const auto& part : parts) {
+    Bytes frame(ZSTD_compressBound(part.size()));
+    const std::size_t n = ZSTD_compress(frame.data(), frame.size(), part.data(), part.size(), 3);
+    REQUIRE_FALSE(ZSTD_isError(n));
+    wire.insert(wire.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(n));
+    wire.insert(wire.end(), skippable.begin(), skippable.end());
+  }
+  for (std::size_t piece = 1; piece <= wire.size(); ++piece) {
+    CAPTURE(piece);
+    auto r = zstd_decode_in_pieces(wire, piece);
+    REQUIRE(r);
+    CHECK(*r == to_bytes("one frame, then another, and a third"));
+  }
+}
+
 TEST_CASE("content encoding: decompression bombs stop at the decoded-size limit") {
   const Bytes zeros(4 << 20, 0);  // 4 MiB of zeros: a few KB compressed
   for (Encoding enc : kEncodingPreference) {
