@@ -1,6 +1,7 @@
 // apply: one pass over the base guided by the folded chain.
 #include <cstring>
 
+#include "mpatch/compose.hpp"
 #include "mpatch/error.hpp"
 #include "mpatch/fragments.hpp"
 #include "mpatch/mpatch.hpp"
@@ -9,32 +10,46 @@
 namespace hgrpc::mpatch {
 namespace {
 
-// Passes the output's pieces in order (the fragments, then the tail) to
-// put(bytes, length). Checks what the fold guarantees (one well-predicted
-// branch per fragment), so that a bug cannot read or write out of bounds.
+// Passes the output's pieces in order to put(bytes, length): the pieces of
+// the fold's last composition, made on the way (compose_pieces), then the
+// tail. Checks what the fold guarantees (one well-predicted branch per
+// piece), so that a bug cannot read or write out of bounds.
 template <class Put>
-Result<void> copy_out(const FragmentList& list, ByteView base, Put&& put) {
+Result<void> copy_out(const FoldedPair& fold, ByteView base, Put&& put) {
   const std::uint8_t* const b = base.data();
-  std::uint64_t left = list.size;
-  auto fits = [&](std::uint64_t where, std::uint64_t n, bool literal) {
-    const bool ok = n <= left && (literal || (where <= base.size() && n <= base.size() - where));
-    left -= ok ? n : 0;
-    return ok;
+  std::uint64_t left = fold.size;
+  bool fits = true;
+  std::uint64_t bad_where = 0, bad_length = 0;
+  auto piece = [&](std::uint64_t where, std::uint64_t n) {
+    const Fragment f(where, n);
+    const bool ok = n <= left && (f.is_literal() || (where <= base.size() && n <= base.size() - where));
+    if (!ok) {
+      if (fits) bad_where = where, bad_length = n;
+      fits = false;
+      return;
+    }
+    left -= n;
+    put(f.is_literal() ? f.data() : b + where, static_cast<std::size_t>(n));
   };
-  for (const Fragment& f : list.fragments) {
-    if (!fits(f.where, f.length, f.is_literal()))
-      return fail("internal error: folded fragment [" + std::to_string(f.where) + ", +" +
-                  std::to_string(f.length) + ") does not fit the base (" +
-                  std::to_string(base.size()) + " bytes) or the output");
-    put(f.is_literal() ? f.data() : b + f.where, static_cast<std::size_t>(f.length));
+  std::uint64_t tail = 0;  // no deltas: all of the base
+  if (!fold.first.empty() && fold.second.empty()) {  // one list: its pieces, then its tail
+    for (const Fragment& f : fold.first.first(fold.first.size() - 1)) piece(f.where, f.length);
+    tail = fold.first.back().where;
+  } else if (!fold.second.empty()) {
+    tail = compose_pieces(fold.first.data(), fold.first.data() + fold.first.size(), fold.second.data(),
+                          fold.second.data() + fold.second.size(), piece, piece);
   }
-  if (list.tail > base.size() || !fits(list.tail, base.size() - list.tail, false) || left != 0)
-    return fail("internal error: folded tail [" + std::to_string(list.tail) + ", " +
-                std::to_string(base.size()) + ") does not complete the " +
-                std::to_string(list.size) + "-byte output");
-  // Fragments are never empty, but the tail may be, with null pointers
+  if (!fits)
+    return fail("internal error: folded fragment [" + std::to_string(bad_where) + ", +" +
+                std::to_string(bad_length) + ") does not fit the base (" + std::to_string(base.size()) +
+                " bytes) or the output");
+  if (tail > base.size() || base.size() - tail != left)
+    return fail("internal error: folded tail [" + std::to_string(tail) + ", " +
+                std::to_string(base.size()) + ") does not complete the " + std::to_string(fold.size) +
+                "-byte output");
+  // Pieces are never empty, but the tail may be, with null pointers
   // (an empty base or output), which memcpy must not be given.
-  if (list.tail < base.size()) put(b + list.tail, static_cast<std::size_t>(base.size() - list.tail));
+  if (tail < base.size()) put(b + tail, static_cast<std::size_t>(base.size() - tail));
   return {};
 }
 
@@ -46,9 +61,9 @@ Result<void> apply_into(ByteView base, std::span<const ByteView> deltas, Bytes& 
   // applies to (as patched_size does) and sizes the output, which is checked
   // against the limit before it is allocated.
   ScratchLease scratch;
-  auto list = fold_fragments(deltas, scratch.get(), base.size());
-  if (!list) return hgrpc::unexpected<Error>(std::move(list.error()));
-  const std::uint64_t size = list->size;
+  auto fold = fold_to_pair(deltas, scratch.get(), base.size());
+  if (!fold) return hgrpc::unexpected<Error>(std::move(fold.error()));
+  const std::uint64_t size = fold->size;
   if (size > limits.max_output_bytes)
     return fail("patched text would be " + std::to_string(size) + " bytes, over the limit of " +
                 std::to_string(limits.max_output_bytes) + " bytes");
@@ -58,12 +73,12 @@ Result<void> apply_into(ByteView base, std::span<const ByteView> deltas, Bytes& 
   out.resize(static_cast<std::size_t>(size));
   if (kStreamingStores && size >= kStreamingMinBytes) {
     StreamingCopy sink(out.data());
-    auto done = copy_out(*list, base, [&](const std::uint8_t* p, std::size_t n) { sink.put(p, n); });
+    auto done = copy_out(*fold, base, [&](const std::uint8_t* p, std::size_t n) { sink.put(p, n); });
     sink.finish();
     return done;
   }
   std::uint8_t* o = out.data();
-  return copy_out(*list, base, [&](const std::uint8_t* p, std::size_t n) {
+  return copy_out(*fold, base, [&](const std::uint8_t* p, std::size_t n) {
     std::memcpy(o, p, n);
     o += n;
   });

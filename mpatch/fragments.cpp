@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "mpatch/compose.hpp"
 #include "mpatch/error.hpp"
 #include "mpatch/hunk_reader.hpp"
 
@@ -15,6 +16,17 @@ using ListRef = FoldScratch::ListRef;
 
 // How far ahead of its reading decode_delta fetches a delta.
 constexpr std::size_t kPrefetchAhead = 1024;
+
+// Deltas of a chain are separate allocations, each mostly a few cache lines,
+// too short for decode_delta's own prefetching: the fold fetches the start
+// of the delta this many ahead.
+constexpr std::size_t kDeltasAhead = 4;
+constexpr std::size_t kDeltaStartBytes = 1024;
+
+void prefetch_start(ByteView delta) {
+  const std::size_t n = std::min(delta.size(), kDeltaStartBytes);
+  for (std::size_t k = 0; k < n; k += 64) __builtin_prefetch(delta.data() + k);
+}
 
 // Scratch kept between calls is capped: 1 Mi fragments (16 MiB).
 constexpr std::size_t kKeptFragments = std::size_t{1} << 20;
@@ -132,55 +144,15 @@ Result<std::size_t> decode_delta(ByteView delta, std::size_t index, std::vector<
   return static_cast<std::size_t>(o - buffer.data());
 }
 
-// Reads a list's fragments in order, tracking where each starts in its text.
-// The open tail ends past any position, so reads never pass it.
-struct Cursor {
-  const Fragment* at;
-  std::uint64_t start = 0;      // position of *at in the text
-  std::uint64_t end = at->length;  // and its end
-
-  void next() {
-    start = end;
-    ++at;
-    end += at->length;
-  }
-  // Moves to the fragment holding position p.
-  void seek(std::uint64_t p) {
-    while (end <= p) next();
-  }
-};
-
 // Writes the list for "a, then b" at `o`, which has room for |a| + |b|
-// fragments: each literal of b, and for each copy of b (a range of a's text)
-// one piece plus one per boundary of a inside the range, those boundaries
-// being distinct. One forward walk over each list.
+// fragments (see compose_pieces). One forward walk over each list.
 Fragment* compose(const Fragment* a, const Fragment* a_end, const Fragment* b,
                   const Fragment* b_end, Fragment* o) {
   Fragment* const first = o;
-  Cursor g{a};
-  const Fragment* const b_open = b_end - 1;
-  for (const Fragment* f = b; f != b_open; ++f) {
-    if (f->is_literal()) {
-      *o++ = *f;
-      continue;
-    }
-    // a's text [p, e): a piece of the fragment holding p (which may continue
-    // what o[-1] ends with), then whole fragments, then a piece of the last.
-    const std::uint64_t p = f->where;
-    const std::uint64_t e = p + f->length;
-    g.seek(p);
-    o = push(first, o, g.at->where + (p - g.start), std::min(e, g.end) - p);
-    while (g.end < e) {
-      g.next();
-      *o++ = Fragment(g.at->where, std::min(e, g.end) - g.start);
-    }
-  }
-  // b's tail: all of a's text from there on, ending with a's own tail.
-  const std::uint64_t p = b_open->where;
-  g.seek(p);
-  if (g.at + 1 == a_end) return push_open(first, o, g.at->where + (p - g.start));
-  o = push(first, o, g.at->where + (p - g.start), g.end - p);
-  return std::copy(g.at + 1, a_end, o);
+  const std::uint64_t tail = compose_pieces(
+      a, a_end, b, b_end, [&](std::uint64_t where, std::uint64_t length) { o = push(first, o, where, length); },
+      [&](std::uint64_t where, std::uint64_t length) { *o++ = Fragment(where, length); });
+  return push_open(first, o, tail);
 }
 
 }  // namespace
@@ -201,8 +173,8 @@ void trim(FoldScratch& s) {
   }
 }
 
-Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratch& scratch,
-                                    std::optional<std::uint64_t> base_size) {
+Result<FoldedPair> fold_to_pair(std::span<const ByteView> deltas, FoldScratch& scratch,
+                                std::optional<std::uint64_t> base_size) {
   // Every base offset a fold makes is at most the sum of the deltas' largest
   // hunk ends (each below 2^31), which keeps it clear of Fragment::kLiteral
   // and below Fragment::kOpen.
@@ -218,16 +190,17 @@ Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratc
   next_lists.reserve(deltas.size() / 2 + 1);
   std::size_t used = 0;
   for (std::size_t i = 0; i < deltas.size(); ++i) {
+    if (i + kDeltasAhead < deltas.size()) prefetch_start(deltas[i + kDeltasAhead]);
     auto end = decode_delta(deltas[i], i, *current, used, base_size ? &*base_size : nullptr);
     if (!end) return hgrpc::unexpected<Error>(std::move(end.error()));
     lists.push_back(ListRef{used, *end});
     used = *end;
   }
-  if (lists.empty()) return FragmentList{{}, 0, base_size.value_or(0)};
+  if (lists.empty()) return FoldedPair{{}, {}, base_size.value_or(0)};
 
   // Bottom-up: pairs, then pairs of pairs. Each level is one pass over the
-  // fragments, and there are log2(n) levels.
-  while (lists.size() > 1) {
+  // fragments, and there are log2(n) levels, the last left to the caller.
+  while (lists.size() > 2) {
     const std::size_t room = lists.back().end - lists.front().begin;  // sum of |a| + |b|
     ensure(*next, room);
     next_lists.clear();
@@ -248,11 +221,28 @@ Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratc
     std::swap(current, next);
     std::swap(lists, next_lists);
   }
-  // The last list starts at 0 in its level's storage; its last fragment is
-  // the open tail.
-  const Fragment* const result = current->data();
-  return FragmentList{std::span<const Fragment>(result, lists[0].end - 1),
-                      result[lists[0].end - 1].where, base_size.value_or(0)};
+  scratch.spare = next;
+  const Fragment* const in = current->data();
+  FoldedPair pair{{in + lists[0].begin, in + lists[0].end}, {}, base_size.value_or(0)};
+  if (lists.size() == 2) pair.second = {in + lists[1].begin, in + lists[1].end};
+  return pair;
+}
+
+Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratch& scratch,
+                                    std::optional<std::uint64_t> base_size) {
+  auto pair = fold_to_pair(deltas, scratch, base_size);
+  if (!pair) return hgrpc::unexpected<Error>(std::move(pair.error()));
+  if (pair->first.empty()) return FragmentList{{}, 0, pair->size};
+  std::span<const Fragment> list = pair->first;
+  if (!pair->second.empty()) {
+    std::vector<Fragment>& out = *scratch.spare;
+    ensure(out, pair->first.size() + pair->second.size());
+    const Fragment* end = compose(pair->first.data(), pair->first.data() + pair->first.size(),
+                                  pair->second.data(), pair->second.data() + pair->second.size(), out.data());
+    list = {out.data(), end};
+  }
+  // The last fragment is the open tail.
+  return FragmentList{list.first(list.size() - 1), list.back().where, pair->size};
 }
 
 Result<Bytes> encode_fragments(const FragmentList& list, const Limits& limits) {

@@ -63,6 +63,7 @@ struct FoldScratch {
   // Their size is their usable capacity; the lists say what is in use.
   std::vector<Fragment> current, next;
   std::vector<ListRef> lists, next_lists;
+  std::vector<Fragment>* spare = nullptr;  // after fold_to_pair: the buffer it left free
 };
 
 // This thread's scratch, and giving back memory beyond a modest size.
@@ -81,6 +82,18 @@ class ScratchLease {
  private:
   FoldScratch& scratch_;
 };
+
+// A fold with its last composition left undone: the chain is the text of
+// `first`, then `second` (empty when the chain folded to one list; both empty
+// for no deltas). Each list ends with its open tail (Fragment::kOpen long).
+// Views scratch, as fold_fragments' result does; `size` is the text's size
+// when the base size was given.
+struct FoldedPair {
+  std::span<const Fragment> first, second;
+  std::uint64_t size = 0;
+};
+Result<FoldedPair> fold_to_pair(std::span<const ByteView> deltas, FoldScratch& scratch,
+                                std::optional<std::uint64_t> base_size = std::nullopt);
 
 // The composition of `deltas` in order, bottom-up pairwise (no recursion).
 // The result views `scratch`; literals stay views into the deltas. Both must

@@ -39,6 +39,22 @@ class StreamingCopy {
 
   // Appends n bytes from p.
   void put(const std::uint8_t* p, std::size_t n) {
+    // Once the destination is line-aligned (after the first batch), a long
+    // piece is streamed straight from its source: the stage takes it only up
+    // to a line boundary, and afterwards what is left of the last line.
+    if (n >= kDirectMin && limit_ == kStage) {
+      const std::size_t to_line = std::min(n, (kLine - staged_ % kLine) % kLine);
+      std::memcpy(stage_ + staged_, p, to_line);
+      staged_ += to_line;
+      p += to_line;
+      n -= to_line;
+      flush();
+      const std::size_t lines = n - n % kLine;
+      stream(out_, p, lines);
+      out_ += lines;
+      p += lines;
+      n -= lines;
+    }
     while (n > 0) {
       const std::size_t c = std::min(n, limit_ - staged_);
       std::memcpy(stage_ + staged_, p, c);
@@ -60,6 +76,7 @@ class StreamingCopy {
  private:
   static constexpr std::size_t kLine = 64;
   static constexpr std::size_t kStage = 4096;
+  static constexpr std::size_t kDirectMin = 512;  // shorter pieces are staged
 
   void flush() {
     stream(out_, stage_, staged_);

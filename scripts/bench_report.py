@@ -204,11 +204,32 @@ def micro_targets(t, g):
              ("BM_diff_binary_1MiB_100x16", "BM_memcpy_1MiB", "diff of 1 MiB binary, 100 x 16-byte changes")]
     for op, base, label in pairs:
         if op in mp:
-            ratio = ""
+            ratio = target = v = ""
             if base in mp:
-                ratio = "%.1f x memcpy of the output (%s ms)" % (
-                    seconds(mp[op], "cpu_time") / seconds(mp[base], "cpu_time"), fmt(seconds(mp[base], "cpu_time") * 1e3))
-            t.add(label, seconds(mp[op], "cpu_time") * 1e3, "ms CPU", ratio)
+                q = seconds(mp[op], "cpu_time") / seconds(mp[base], "cpu_time")
+                ratio = "%.1f x memcpy of the output (%s ms)" % (q, fmt(seconds(mp[base], "cpu_time") * 1e3))
+                if op == "BM_fold_apply_64MiB_10_reused":
+                    target, v = "<= 1.3 x memcpy", verdict(q <= 1.3, "%.2f" % q)
+            t.add(label, seconds(mp[op], "cpu_time") * 1e3, "ms CPU", ratio, target, v)
+
+
+def reference_targets(t, g, raw):
+    """Mercurial's C mpatch on the same chains (bench/hg_mpatch_reference.py)."""
+    mp = g.get("mpatch_bench", {})
+    ours = {"chain-1mib-1000": ("BM_fold_apply_chain_1MiB_1000", "1000-delta chain on 1 MiB"),
+            "chain-64mib-10": ("BM_fold_apply_64MiB_10_fresh", "10 deltas on 64 MiB (fresh output, like ours)")}
+    for r in load_jsonl(os.path.join(raw, "hg-mpatch.jsonl")):
+        op, label = ours.get(r["chain"], (None, r["chain"]))
+        ratio = target = v = ""
+        if op in mp:
+            speedup = r["cpu_ms_median"] / (seconds(mp[op], "cpu_time") * 1e3)
+            ratio = "hgrpcd %.2f x faster (%s ms)" % (speedup, fmt(seconds(mp[op], "cpu_time") * 1e3))
+            if r["chain"] == "chain-1mib-1000":
+                target, v = ">= 1.5 x faster", verdict(speedup >= 1.5, "%.2f" % speedup)
+        if not r["same_text_as_hgrpc"]:
+            v = (v + "; " if v else "") + "**different text from hgrpcd's apply**"
+        t.add("Mercurial 6.3 C mpatch.patches (reference), " + label, r["cpu_ms_median"], "ms CPU",
+              ratio, target, v)
 
 
 def e2e_targets(t, raw):
@@ -260,7 +281,9 @@ def main():
     args = ap.parse_args()
     m = machine(args.raw)
     t = Table()
-    micro_targets(t, load_gbench(args.raw))
+    gbench = load_gbench(args.raw)
+    micro_targets(t, gbench)
+    reference_targets(t, gbench, args.raw)
     e2e_targets(t, args.raw)
     memory_targets(t, args.raw)
     print("# hgrpcd benchmark results\n")
