@@ -289,7 +289,8 @@ def main():
     print("# hgrpcd benchmark results\n")
     print("Machine: %d CPUs (%s), %s RAM, Linux %s; load average %s during the run."
           % (m["nproc"], m["cpu"], m["memory"], m["kernel"], m["load"]))
-    print("Client and server share the machine; every load is on 127.0.0.1.\n")
+    print("Client and server share the machine; every load is on 127.0.0.1. In the end-to-end cases")
+    print("neither server writes an access log (hgrpcd --access-log off, nginx access_log off).\n")
     print(t.markdown())
     return 0
 

@@ -72,6 +72,7 @@ std::string format_access_log(const AccessLogEntry& e, LogFormat format) {
 }
 
 void AccessLog::write(const AccessLogEntry& e) {
+  if (!requests_) return;
   const std::string line = format_access_log(e, format_) + "\n";
   std::lock_guard lock(mutex_);
   std::fwrite(line.data(), 1, line.size(), out_);

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  AccessLog log(options.log_format);
+  AccessLog log(options.log_format, options.access_log);
   const CommandRegistry registry = CommandRegistry::standard();
   HttpServer server(options, registry, log);
   auto port = server.bind();

@@ -92,6 +92,12 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   app.add_option("--log-format", log_format, "Access log format on stderr")
       ->envname("HGRPCD_LOG_FORMAT")
       ->check(CLI::IsMember({"text", "json"}));
+  std::string access_log = "on";
+  app.add_option("--access-log", access_log,
+                 "One line per request on stderr; off leaves only server messages (startup, "
+                 "shutdown, errors) and /metrics as the record of requests")
+      ->envname("HGRPCD_ACCESS_LOG")
+      ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--read-timeout", o.read_timeout, "Seconds to wait for request bytes")
       ->envname("HGRPCD_READ_TIMEOUT")
       ->check(CLI::PositiveNumber);
@@ -122,6 +128,7 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
     return {std::nullopt, app.exit(e, std::cout, std::cerr)};
   }
   o.log_format = log_format == "json" ? LogFormat::Json : LogFormat::Text;
+  o.access_log = access_log == "on";
   return {std::move(o), 0};
 }
 

@@ -32,6 +32,7 @@ struct Options {
   bool auth_ro = false;                  // tokens also required under ro/
   std::vector<std::string> trusted_proxies;  // CIDRs allowed to set X-Forwarded-For
   LogFormat log_format = LogFormat::Text;
+  bool access_log = true;                // one line per request on stderr
   double read_timeout = 30;              // seconds
   double write_timeout = 30;             // seconds
   std::uint64_t min_body_rate = 1024;    // bytes/s a body must average after read_timeout

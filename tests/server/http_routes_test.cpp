@@ -253,6 +253,20 @@ TEST_CASE("http: one access-log line per request, text and json") {
   }
 }
 
+TEST_CASE("http: --access-log off drops the request lines, keeps server messages") {
+  const Bytes body = capabilities_body();
+  TestServer server({"--access-log", "off"});
+  auto c = server.client();
+  REQUIRE(post(c, kApi + "/ro/capabilities", body).status == 200);
+  REQUIRE(c.Get("/healthz"));
+  server.stop();  // SIGTERM: the shutdown message still goes to the log
+  const std::string log = server.log();
+  CAPTURE(log);
+  CHECK(log.find("capabilities") == std::string::npos);
+  CHECK(log.find("/healthz") == std::string::npos);
+  CHECK(log.find("hgrpcd: signal 15: no new connections; 0 request(s) in flight get ") != std::string::npos);
+}
+
 TEST_CASE("http: --help names every flag with its environment variable, env sets flags") {
   TestServer server;  // the binary exists and starts
   std::string out;
