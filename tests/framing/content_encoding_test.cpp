@@ -323,6 +323,12 @@ TEST_CASE("content encoding: corrupt input names the encoding and the library's 
 
   auto s = make_decoder(Encoding::Zstd8mb);
   CHECK(error_of(s->decode(as_bytes("garbage!"sv), out)) ==
-        "zstd-8mb: corrupt data: Unknown frame descriptor (stream input byte 0)");
+        "zstd-8mb: not a zstd frame: magic number byte 0 is 0x67 (stream input byte 0); "
+        "frames start 28 b5 2f fd, pre-1.0 zstd formats are refused");
+  CHECK(out.empty());
+  // The right magic number, then a frame header with its reserved bit set.
+  auto s2 = make_decoder(Encoding::Zstd8mb);
+  CHECK(error_of(s2->decode(as_bytes("\x28\xb5\x2f\xfd\x08\x00\x00\x00\x00"sv), out)) ==
+        "zstd-8mb: corrupt data: Unsupported frame parameter (stream input byte 0)");
   CHECK(out.empty());
 }

@@ -264,7 +264,9 @@ TEST_CASE("http: --access-log off drops the request lines, keeps server messages
   CAPTURE(log);
   CHECK(log.find("capabilities") == std::string::npos);
   CHECK(log.find("/healthz") == std::string::npos);
-  CHECK(log.find("hgrpcd: signal 15: no new connections; 0 request(s) in flight get ") != std::string::npos);
+  // (The in-flight count is not checked: the keep-alive connection may still
+  // be between its last request's end and its log callback.)
+  CHECK(log.find(" hgrpcd: signal 15: no new connections; ") != std::string::npos);
 }
 
 TEST_CASE("http: --help names every flag with its environment variable, env sets flags") {
