@@ -83,11 +83,14 @@ class ScratchLease {
   FoldScratch& scratch_;
 };
 
-// A fold with its last composition left undone: the chain is the text of
-// `first`, then `second` (empty when the chain folded to one list; both empty
-// for no deltas). Each list ends with its open tail (Fragment::kOpen long).
-// Views scratch, as fold_fragments' result does; `size` is the text's size
-// when the base size was given.
+// A fold with its last composition left undone: the chain equals `first`
+// (the earlier deltas) followed by `second` (the later ones, describing their
+// text in terms of first's), which compose_pieces walks as one. second is
+// empty when the chain folded to one list; both are for no deltas. Each list
+// ends with its open tail (Fragment::kOpen long). Views scratch. Given the
+// base size, every hunk is checked against the text it applies to, exactly
+// as patched_size() does, and `size` is the result's size: apply() needs
+// one pass over the deltas, not two.
 struct FoldedPair {
   std::span<const Fragment> first, second;
   std::uint64_t size = 0;
@@ -95,11 +98,10 @@ struct FoldedPair {
 Result<FoldedPair> fold_to_pair(std::span<const ByteView> deltas, FoldScratch& scratch,
                                 std::optional<std::uint64_t> base_size = std::nullopt);
 
-// The composition of `deltas` in order, bottom-up pairwise (no recursion).
-// The result views `scratch`; literals stay views into the deltas. Both must
-// outlive the result. Given the base size, also checks every hunk against the
-// text it applies to, exactly as patched_size() does, and sizes the result:
-// apply() needs one pass over the deltas, not two.
+// The composition of `deltas` in order, bottom-up pairwise (no recursion):
+// fold_to_pair, then its last composition. The result views `scratch`;
+// literals stay views into the deltas. Both must outlive the result. Checks
+// and sizes as fold_to_pair does.
 Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratch& scratch,
                                     std::optional<std::uint64_t> base_size = std::nullopt);
 
