@@ -86,7 +86,7 @@ class ScratchLease {
 // A fold with its last composition left undone: the chain equals `first`
 // (the earlier deltas) followed by `second` (the later ones, describing their
 // text in terms of first's), which compose_pieces walks as one. second is
-// empty when the chain folded to one list; both are for no deltas. Each list
+// empty when the chain folded to one list, and both for no deltas. Each list
 // ends with its open tail (Fragment::kOpen long). Views scratch. Given the
 // base size, every hunk is checked against the text it applies to, exactly
 // as patched_size() does, and `size` is the result's size: apply() needs
