@@ -2,6 +2,7 @@
 // Byte buffers and views shared by every layer of the framing library.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,5 +22,11 @@ inline Bytes to_bytes(std::string_view s) {
   return {v.begin(), v.end()};
 }
 inline void append(Bytes& out, ByteView in) { out.insert(out.end(), in.begin(), in.end()); }
+
+// "0x2e": a byte as error messages name it.
+inline std::string hex_byte(std::uint8_t b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  return {'0', 'x', kDigits[b >> 4], kDigits[b & 0xF]};
+}
 
 }  // namespace hgrpc::framing

@@ -186,8 +186,8 @@ struct CborDecoder::State {
     }
     if (major == 7) return simple(ai, here);
     if (ai >= 28 && ai <= 30) {
-      return failure("reserved additional information " + std::to_string(ai) + " in byte 0x" +
-                     hex(b) + at(here));
+      return failure("reserved additional information " + std::to_string(ai) + " in byte " +
+                     hex_byte(b) + at(here));
     }
     head_offset = here;
     if (ai == 31) {
@@ -209,11 +209,6 @@ struct CborDecoder::State {
     return {};
   }
 
-  static std::string hex(std::uint8_t b) {
-    static constexpr char digits[] = "0123456789abcdef";
-    return {digits[b >> 4], digits[b & 0xF]};
-  }
-
   Result<void> simple(std::uint8_t ai, std::uint64_t here) {
     switch (ai) {
       case 20: return complete(json(false));
@@ -228,7 +223,7 @@ struct CborDecoder::State {
       default:
         if (ai >= 28) {
           return failure("reserved additional information " + std::to_string(ai) +
-                         " in byte 0x" + hex(static_cast<std::uint8_t>(0xE0 | ai)) + at(here));
+                         " in byte " + hex_byte(static_cast<std::uint8_t>(0xE0 | ai)) + at(here));
         }
         return failure("simple value " + std::to_string(ai) + at(here) + " is not supported");
     }

@@ -1,18 +1,11 @@
 #include "framing/client_reactor.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
 namespace hgrpc::framing {
 
 namespace {
-
-std::string hex_byte(unsigned v) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02x", v);
-  return buf;
-}
 
 std::string bytes_text(const json& v) {
   if (v.is_binary()) return {v.get_binary().begin(), v.get_binary().end()};

@@ -1,19 +1,12 @@
 #include "framing/server_reactor.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
 namespace hgrpc::framing {
 
 namespace {
-
-std::string hex_byte(unsigned v) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02x", v);
-  return buf;
-}
 
 std::string id(std::uint16_t request_id) { return std::to_string(request_id); }
 

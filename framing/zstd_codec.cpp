@@ -121,9 +121,8 @@ class ZstdDecoder final : public BoundedDecoder {
     for (std::size_t seen = magic_seen_; seen < magic.size() && pos < in.size(); ++seen, ++pos) {
       magic[seen] = in[pos];
       if (!valid_magic_prefix(magic, seen + 1)) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        return fail("zstd-8mb: not a zstd frame: magic number byte " + std::to_string(seen) + " is 0x" +
-                    kHex[in[pos] >> 4] + kHex[in[pos] & 15] + " (stream input byte " +
+        return fail("zstd-8mb: not a zstd frame: magic number byte " + std::to_string(seen) + " is " +
+                    hex_byte(in[pos]) + " (stream input byte " +
                     std::to_string(consumed_ + pos) +
                     "); frames start 28 b5 2f fd, pre-1.0 zstd formats are refused");
       }
