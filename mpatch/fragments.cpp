@@ -228,19 +228,21 @@ Result<FoldedPair> fold_to_pair(std::span<const ByteView> deltas, FoldScratch& s
   return pair;
 }
 
+std::span<const Fragment> compose_pair(const FoldedPair& pair, FoldScratch& scratch) {
+  if (pair.second.empty()) return pair.first;
+  std::vector<Fragment>& out = *scratch.spare;
+  ensure(out, pair.first.size() + pair.second.size());
+  const Fragment* end = compose(pair.first.data(), pair.first.data() + pair.first.size(), pair.second.data(),
+                                pair.second.data() + pair.second.size(), out.data());
+  return {out.data(), end};
+}
+
 Result<FragmentList> fold_fragments(std::span<const ByteView> deltas, FoldScratch& scratch,
                                     std::optional<std::uint64_t> base_size) {
   auto pair = fold_to_pair(deltas, scratch, base_size);
   if (!pair) return hgrpc::unexpected<Error>(std::move(pair.error()));
   if (pair->first.empty()) return FragmentList{{}, 0, pair->size};
-  std::span<const Fragment> list = pair->first;
-  if (!pair->second.empty()) {
-    std::vector<Fragment>& out = *scratch.spare;
-    ensure(out, pair->first.size() + pair->second.size());
-    const Fragment* end = compose(pair->first.data(), pair->first.data() + pair->first.size(),
-                                  pair->second.data(), pair->second.data() + pair->second.size(), out.data());
-    list = {out.data(), end};
-  }
+  const std::span<const Fragment> list = compose_pair(*pair, scratch);
   // The last fragment is the open tail.
   return FragmentList{list.first(list.size() - 1), list.back().where, pair->size};
 }

@@ -98,6 +98,11 @@ struct FoldedPair {
 Result<FoldedPair> fold_to_pair(std::span<const ByteView> deltas, FoldScratch& scratch,
                                 std::optional<std::uint64_t> base_size = std::nullopt);
 
+// The pair's last composition, written to the buffer fold_to_pair left free
+// (scratch.spare): the chain's whole list, ending with its open tail. For a
+// chain that folded to one list, that list; empty for no deltas.
+std::span<const Fragment> compose_pair(const FoldedPair& pair, FoldScratch& scratch);
+
 // The composition of `deltas` in order, bottom-up pairwise (no recursion):
 // fold_to_pair, then its last composition. The result views `scratch`;
 // literals stay views into the deltas. Both must outlive the result. Checks

@@ -60,3 +60,15 @@ TEST_CASE("apply_into: outputs large enough to stream equal the reference, fresh
     CHECK(out == expected);
   }
 }
+
+TEST_CASE("apply_into: a large base with no deltas, or only empty ones, is copied whole") {
+  Rng rng(kSeed);
+  const Bytes base = random_binary(rng, kStreamingMinBytes + 4097);
+  Bytes out(17, 0xee);  // reused, smaller and with stale contents
+  REQUIRE(apply_into(view(base), {}, out).has_value());
+  CHECK(out == base);
+  const std::vector<Bytes> empties(3);
+  out.assign(out.size(), 0);
+  REQUIRE(apply_into(view(base), views(empties), out).has_value());
+  CHECK(out == base);
+}
