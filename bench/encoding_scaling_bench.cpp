@@ -15,9 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench/median.hpp"
 #include "framing/content_encoding.hpp"
 
 using namespace hgrpc::framing;
+using hgrpc::bench::median;
 
 namespace {
 
@@ -117,10 +119,6 @@ void BM_EncodeScalingPaired(benchmark::State& state) {
     factors.push_back(static_cast<double>(streams) * one_ms.back() / many_ms.back());
     state.SetIterationTime(many_ms.back() / 1e3);
   }
-  auto median = [](std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  };
   state.SetLabel(std::string(encoding_name(enc)) + " x" + std::to_string(streams) + " vs x1");
   state.counters["scaling_median"] = median(factors);
   state.counters["one_ms_median"] = median(one_ms);

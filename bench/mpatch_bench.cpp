@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/median.hpp"
 #include "bench/mpatch_chains.hpp"
 #include "mpatch/mpatch.hpp"
 
@@ -141,10 +142,6 @@ void BM_apply_vs_memcpy_64MiB_reused_paired(benchmark::State& state) {
     ratios.push_back(apply_ms.back() / memcpy_ms.back());
     state.SetIterationTime(apply_ms.back() / 1e3);
   }
-  auto median = [](std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  };
   report(state, c);
   state.counters["apply_ms_median"] = median(apply_ms);
   state.counters["memcpy_ms_median"] = median(memcpy_ms);

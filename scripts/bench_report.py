@@ -215,11 +215,11 @@ def micro_targets(t, g):
              ("BM_diff_binary_1MiB_100x16", "BM_memcpy_1MiB", "diff of 1 MiB binary, 100 x 16-byte changes")]
     for op, base, label in pairs:
         if op in mp:
-            ratio = target = v = ""
+            ratio = ""
             if base in mp:
                 q = seconds(mp[op], "cpu_time") / seconds(mp[base], "cpu_time")
                 ratio = "%.1f x memcpy of the output (%s ms)" % (q, fmt(seconds(mp[base], "cpu_time") * 1e3))
-            t.add(label, seconds(mp[op], "cpu_time") * 1e3, "ms CPU", ratio, target, v)
+            t.add(label, seconds(mp[op], "cpu_time") * 1e3, "ms CPU", ratio)
     # The target's ratio, from apply and memcpy timed in alternation.
     for name, b in mp.items():
         if name.startswith("BM_apply_vs_memcpy_64MiB_reused_paired"):
