@@ -45,4 +45,15 @@ scenario clone ref clone -U "$url" ref-clone
 scenario clone-r ref clone -U -r 1 "$url" ref-partial
 scenario pull-r ref pull -R ref-partial -r 3 "$url"
 scenario pull ref pull -R ref-partial "$url"
+
+# Batches of 2 and a second discovery round: a server advertising
+# recommendedbatchsize 2, a client with a local changeset the server lacks.
+kill "$(cat serve.pid)"
+python3 "$HG581" -R src serve -a 127.0.0.1 -p "$port" -d --pid-file serve.pid -E serve.err \
+  --config experimental.web.apiserver=true --config experimental.web.api.http-v2=true \
+  --config phases.publish=false \
+  --config experimental.server.manifestdata.recommended-batch-size=2 \
+  --config experimental.server.filesdata.recommended-batch-size=2
+sh "$here/make_fixture.sh" --diverged src ref-diverged
+scenario pull-diverged-batch2 ref pull -R ref-diverged "$url"
 echo "recorded into $out/vectors"

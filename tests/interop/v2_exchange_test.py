@@ -185,6 +185,48 @@ class ReplayIncremental(Scratch):
         self.assertEqual(by_node(v2.dump_repo(dest)), by_node(v2.dump_repo(self.fixture())))
 
 
+class ReplayDiscoveryAndBatches(Scratch):
+    def test_second_known_round_and_batches_of_two(self):
+        fixture = self.fixture()
+        dest = self.path("diverged")
+        subprocess.run(
+            ["sh", os.path.join(HERE, "make_fixture.sh"), "--diverged", fixture, dest], env=ENV, check=True, capture_output=True
+        )
+        before = by_node(v2.dump_repo(dest))
+        peer = self.peer("pull-diverged-batch2")
+        v2.pull(peer, dest)
+        self.assertTrue(peer.transport.finished())
+        requests = peer.report()["requests"]
+        self.assertEqual(requests, v2.recorded_requests(os.path.join(VECTORS, "pull-diverged-batch2")))
+        self.assertEqual(
+            [(r["path"].rsplit("/", 1)[-1], [c["name"] for c in r.get("commands", [])]) for r in requests],
+            [
+                ("?cmd=capabilities", []),
+                ("multirequest", ["heads", "known"]),
+                ("known", ["known"]),
+                ("changesetdata", ["changesetdata"]),
+                ("manifestdata", ["manifestdata"]),
+                ("manifestdata", ["manifestdata"]),
+                ("filesdata", ["filesdata"]),
+                ("filesdata", ["filesdata"]),
+            ],
+        )
+        # recommendedbatchsize 2: 3 new manifests and changesets in 2 + 1.
+        self.assertEqual([len(r["commands"][0]["args"]["nodes"]) for r in requests if r["path"].endswith("manifestdata")], [2, 1])
+        self.assertEqual(
+            [len(r["commands"][0]["args"]["revisions"][0]["nodes"]) for r in requests if r["path"].endswith("filesdata")], [2, 1]
+        )
+        self.hg_verify(dest)
+        after, source = by_node(v2.dump_repo(dest)), by_node(v2.dump_repo(fixture))
+        # Everything of the source arrived intact; the local changeset stayed.
+        for kind in ("changelog", "manifest"):
+            self.assertEqual({n: after[kind][n] for n in source[kind]}, source[kind])
+            self.assertEqual(set(after[kind]) - set(source[kind]), set(before[kind]) - set(source[kind]))
+        for f, rows in source["files"].items():
+            self.assertEqual({n: after["files"][f][n] for n in rows}, rows)
+        self.assertEqual(after["bookmarks"], source["bookmarks"])
+
+
 class BadResponses(Scratch):
     def clone_fails(self, transport):
         with self.assertRaises(v2.ExchangeError) as ctx:
