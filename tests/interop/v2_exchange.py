@@ -37,6 +37,7 @@ Exit status: 0 ok, 1 exchange error (message on stderr), 2 bad usage.
 
 import argparse
 import collections
+import contextlib
 import http.client
 import io
 import json
@@ -538,6 +539,16 @@ def record_node_parents(what, record):
     return node, parents
 
 
+@contextlib.contextmanager
+def refused_by_storage(what):
+    """Mercurial's storage refusing received data (a hash that does not
+    match, an unknown parent or delta base, a bad delta) names the command."""
+    try:
+        yield
+    except error.StorageError as e:
+        raise ExchangeError("%s: Mercurial refused the data: %s" % (what, e)) from e
+
+
 def fetch_changesets(repo, tr, peer, common, heads):
     objs = peer.call(
         b"changesetdata",
@@ -582,7 +593,8 @@ def fetch_changesets(repo, tr, peer, common, heads):
             _, parents = record_node_parents("changesetdata", cset)
             yield (node, parents[0], parents[1], node, nullid, trivial_delta(fields[b"revision"]), 0, {})
 
-    cl.addgroup(deltas(), lambda node: len(cl), tr, alwayscache=True, addrevisioncb=onchangeset, duplicaterevisioncb=ondup)
+    with refused_by_storage("changesetdata"):
+        cl.addgroup(deltas(), lambda node: len(cl), tr, alwayscache=True, addrevisioncb=onchangeset, duplicaterevisioncb=ondup)
     return {"added": added, "new": new, "nodesbyphase": nodesbyphase, "bookmarks": remotebookmarks, "manifestnodes": manifestnodes}
 
 
@@ -624,7 +636,8 @@ def fetch_manifests(repo, tr, peer, manifestnodes):
                     raise ExchangeError("%s: the server sent a manifest that was not asked for" % what)
                 yield (node, parents[0], parents[1], node, delta[0], delta[1], 0, {})
 
-        store.addgroup(deltas(), linkrevs.__getitem__, tr, addrevisioncb=onrev, duplicaterevisioncb=onrev)
+        with refused_by_storage("manifestdata"):
+            store.addgroup(deltas(), linkrevs.__getitem__, tr, addrevisioncb=onrev, duplicaterevisioncb=onrev)
     return {"added": added, "linkrevs": linkrevs}
 
 
@@ -670,9 +683,13 @@ def fetch_files(repo, tr, peer, fnodes, csets, manlinkrevs):
             def deltas(path=path, remaining=header[b"totalitems"]):
                 while remaining:
                     record = next(objs, None)
-                    if not isinstance(record, dict):
+                    if record is None:
                         raise ExchangeError(
                             "filesdata %s: %d record(s) announced but missing" % (path.decode("utf-8", "replace"), remaining)
+                        )
+                    if not isinstance(record, dict) or b"path" in record:
+                        raise ExchangeError(
+                            "filesdata %s: expected a record map, got %r" % (path.decode("utf-8", "replace"), record)
                         )
                     node, parents = record_node_parents("filesdata", record)
                     what = "filesdata %s %s" % (path.decode("utf-8", "replace"), short(node).decode())
@@ -682,7 +699,8 @@ def fetch_files(repo, tr, peer, fnodes, csets, manlinkrevs):
                         continue
                     yield (node, parents[0], parents[1], record.get(b"linknode", node), delta[0], delta[1], 0, {})
 
-            repo.file(path).addgroup(deltas(), linkrev, tr)
+            with refused_by_storage("filesdata %s" % path.decode("utf-8", "replace")):
+                repo.file(path).addgroup(deltas(), linkrev, tr)
         rest = list(objs)
         if rest:
             raise ExchangeError("filesdata: %d value(s) after the last path" % len(rest))

@@ -68,6 +68,33 @@ class MutatedTransport(v2.RecordedTransport):
         return consume(io.BytesIO(data)), len(data)
 
 
+def recorded_values(scenario, n, names):
+    """{request id: values after the status map} of a recorded response."""
+    reactor, requests, _ = v2.build_request_body(v2.make_ui(), [(name, {}) for name in names], v2.DEFAULT_ENCODINGS)
+    data = read(os.path.join(VECTORS, scenario, "%03d.response.bin" % n))
+    return v2.decode_responses(reactor, requests, names, io.BytesIO(data))
+
+
+def response(values, raw_tail=b""):
+    """An unencoded one-frame response to request 1: {status: ok}, values,
+    then raw_tail (bytes already CBOR-encoded), with EOS."""
+    payload = b"".join(b"".join(cborutil.streamencode(v)) for v in [{b"status": b"ok"}] + values) + raw_tail
+    frame = wireprotoframing.stream(2).makeframe(
+        1, wireprotoframing.FRAME_TYPE_COMMAND_RESPONSE, wireprotoframing.FLAG_COMMAND_RESPONSE_EOS, payload
+    )
+    return bytes(frame)
+
+
+def rewrite(scenario, n, name, edit):
+    """A mutate function: request n's recorded values, edited, re-framed."""
+
+    def mutate(_data):
+        values = list(recorded_values(scenario, n, [name])[1])
+        return edit(values)
+
+    return mutate
+
+
 class Scratch(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="v2-exchange-test-")
@@ -282,6 +309,65 @@ class BadResponses(Scratch):
 
         message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 1, no_api))
         self.assertEqual(message, "capabilities: the server offers no exp-http-v2-0003 API (apis: [])")
+
+    def test_reencoded_response_is_accepted(self):
+        # The crafting below is sound: re-framing unchanged values clones fine.
+        v2.clone(self.peer("clone", MutatedTransport(os.path.join(VECTORS, "clone"), 5, rewrite("clone", 5, b"filesdata", response))), self.path("clone"))
+        self.hg_verify(self.path("clone"))
+
+    def test_changeset_hash_mismatch_is_refused(self):
+        def corrupt(values):
+            values[2] = values[2].replace(b"commit 0", b"commit X")
+            return response(values)
+
+        message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 3, rewrite("clone", 3, b"changesetdata", corrupt)))
+        self.assertEqual(message, "changesetdata: Mercurial refused the data: integrity check failed on 00changelog:b4a9cbde8576")
+
+    def test_unknown_delta_base_is_refused(self):
+        def bad_base(values):
+            values[3][b"deltabasenode"] = b"\x11" * 20
+            return response(values)
+
+        message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 4, rewrite("clone", 4, b"manifestdata", bad_base)))
+        self.assertEqual(message, "manifestdata: Mercurial refused the data: 00manifest@" + "11" * 20 + ": unknown delta base")
+
+    def test_filesdata_trailing_value_is_an_error(self):
+        message = self.clone_fails(
+            MutatedTransport(os.path.join(VECTORS, "clone"), 5, rewrite("clone", 5, b"filesdata", lambda v: response(v + [b"extra"])))
+        )
+        self.assertEqual(message, "filesdata: 1 value(s) after the last path")
+
+    def test_filesdata_missing_records_is_an_error(self):
+        def more_items(values):
+            values[1][b"totalitems"] = 3  # path a has 2 records
+            return response(values)
+
+        message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 5, rewrite("clone", 5, b"filesdata", more_items)))
+        self.assertEqual(message, "filesdata a: expected a record map, got {b'path': b'acopy', b'totalitems': 1}")
+
+    def test_file_node_outside_new_manifests_is_an_error(self):
+        def foreign_node(values):
+            values[2][b"node"] = b"\x22" * 20
+            return response(values)
+
+        message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 5, rewrite("clone", 5, b"filesdata", foreign_node)))
+        self.assertEqual(message, "filesdata: file node 222222222222 of a is in none of the new manifests")
+
+    def test_indefinite_byte_string_is_an_error(self):
+        def indefinite(values):
+            tail = b"".join(cborutil.streamencodeindefinitebytestring(values[-1], 2))
+            return response(values[:-1], tail)
+
+        message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 5, rewrite("clone", 5, b"filesdata", indefinite)))
+        self.assertEqual(message, "filesdata: indefinite-length byte string in the response (5.8.1's client cannot use it)")
+
+    def test_unknown_phase_is_an_error(self):
+        def bad_phase(values):
+            values[1][b"phase"] = b"golden"
+            return response(values)
+
+        message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 3, rewrite("clone", 3, b"changesetdata", bad_phase)))
+        self.assertEqual(message, "changesetdata: b4a9cbde8576 has unknown phase b'golden'")
 
     def test_silent_server_times_out(self):
         # A 127.0.0.1 listener that accepts and never answers.
