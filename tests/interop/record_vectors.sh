@@ -45,6 +45,7 @@ scenario clone ref clone -U "$url" ref-clone
 scenario clone-r ref clone -U -r 1 "$url" ref-partial
 scenario pull-r ref pull -R ref-partial -r 3 "$url"
 scenario pull ref pull -R ref-partial "$url"
+scenario clone-identity ref clone -U --config experimental.httppeer.v2-encoder-order=identity "$url" ref-identity
 
 # Batches of 2 and a second discovery round: a server advertising
 # recommendedbatchsize 2, a client with a local changeset the server lacks.

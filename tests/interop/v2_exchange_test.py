@@ -180,6 +180,13 @@ class ReplayClone(Scratch):
         self.assertIn(b"share-safe", repo.requirements)
         self.assertIn(b"revlog-compression-zstd", repo.requirements)
 
+    def test_identity_encoding_clone(self):
+        peer = v2.V2Peer(v2.make_ui(), v2.RecordedTransport(os.path.join(VECTORS, "clone-identity")), URL, [b"identity"])
+        v2.clone(peer, self.path("clone"))
+        self.assertTrue(peer.transport.finished())
+        self.hg_verify(self.path("clone"))
+        self.assertEqual(v2.dump_repo(self.path("clone")), v2.dump_repo(self.fixture()))
+
     def test_log_is_the_request_sequence_5_8_1_sent(self):
         peer = self.peer("clone")
         v2.clone(peer, self.path("clone"))
