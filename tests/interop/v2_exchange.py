@@ -149,7 +149,7 @@ class HttpTransport:
                 self._check(resp, "GET " + path_and_query, CBOR_TYPE)
                 reader = CountingReader(resp, self.max_response_bytes, "GET " + path_and_query)
                 return consume(reader), reader.count
-            except OSError as e:  # includes socket.timeout
+            except (OSError, http.client.HTTPException) as e:  # OSError includes socket.timeout
                 raise ExchangeError("GET %s: %s" % (path_and_query, e)) from e
         finally:
             conn.close()

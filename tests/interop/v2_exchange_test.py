@@ -261,6 +261,47 @@ class ReplayDiscoveryAndBatches(Scratch):
         self.assertEqual(after["bookmarks"], source["bookmarks"])
 
 
+class CommandLine(Scratch):
+    SCRIPT = os.path.join(HERE, "v2_exchange.py")
+
+    def run_cli(self, *args):
+        return subprocess.run([sys.executable, "-B", self.SCRIPT, *args], env=ENV, capture_output=True, text=True)
+
+    def test_clone_with_log(self):
+        scenario = os.path.join(VECTORS, "clone")
+        result = self.run_cli("clone", URL, self.path("clone"), "--replay", scenario, "--log", self.path("log.json"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(self.path("log.json")) as fh:
+            log = json.load(fh)
+        self.assertEqual(log["requests"], v2.recorded_requests(scenario))
+        self.assertEqual(log["http_requests"], 5)
+        names = sorted(os.listdir(scenario))
+        self.assertEqual(log["bytes_sent"], sum(len(read(os.path.join(scenario, n))) for n in names if n.endswith(".request.bin")))
+        self.assertEqual(log["bytes_received"], sum(len(read(os.path.join(scenario, n))) for n in names if n.endswith(".response.bin")))
+        self.hg_verify(self.path("clone"))
+
+    def test_pull_r_with_log(self):
+        dest = self.path("partial")
+        self.assertEqual(self.run_cli("clone", URL, dest, "-r", "1", "--replay", os.path.join(VECTORS, "clone-r")).returncode, 0)
+        result = self.run_cli("pull", dest, URL, "-r", "3", "--replay", os.path.join(VECTORS, "pull-r"), "--log", self.path("log.json"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(self.path("log.json")) as fh:
+            self.assertEqual(json.load(fh)["requests"], v2.recorded_requests(os.path.join(VECTORS, "pull-r")))
+
+    def test_existing_destination_is_refused(self):
+        os.mkdir(self.path("clone"))
+        result = self.run_cli("clone", URL, self.path("clone"), "--replay", os.path.join(VECTORS, "clone"))
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr, "v2_exchange.py: destination %s already exists\n" % self.path("clone"))
+
+    def test_replay_detects_a_different_request(self):
+        # The clone-r recording answers a clone -r 1; asking for -r 2 sends
+        # another lookup body, which the replay refuses.
+        result = self.run_cli("clone", URL, self.path("clone"), "-r", "2", "--replay", os.path.join(VECTORS, "clone-r"))
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith("v2_exchange.py: replay: request 2 body differs from the recorded one"), result.stderr)
+
+
 class BadResponses(Scratch):
     def clone_fails(self, transport):
         with self.assertRaises(v2.ExchangeError) as ctx:
