@@ -360,11 +360,36 @@ def decode_known(values):
     return [c == ord("1") for c in v]
 
 
+def is_node(v):
+    return isinstance(v, bytes) and len(v) == 20
+
+
+def decode_heads(values):
+    v = decode_single("heads")(values)
+    if not isinstance(v, list) or not all(is_node(n) for n in v):
+        raise ExchangeError("heads: expected a list of 20-byte nodes, got %r" % (v,))
+    return v
+
+
+def decode_lookup(values):
+    v = decode_single("lookup")(values)
+    if not is_node(v):
+        raise ExchangeError("lookup: expected a 20-byte node, got %r" % (v,))
+    return v
+
+
+def decode_listkeys(values):
+    v = decode_single("listkeys")(values)
+    if not isinstance(v, dict) or not all(isinstance(k, bytes) and isinstance(x, bytes) for k, x in v.items()):
+        raise ExchangeError("listkeys: expected a map of byte strings, got %r" % (v,))
+    return v
+
+
 DECODERS = {
-    b"heads": decode_single("heads"),
+    b"heads": decode_heads,
     b"known": decode_known,
-    b"lookup": decode_single("lookup"),
-    b"listkeys": decode_single("listkeys"),
+    b"lookup": decode_lookup,
+    b"listkeys": decode_listkeys,
 }
 
 

@@ -75,12 +75,13 @@ def recorded_values(scenario, n, names):
     return v2.decode_responses(reactor, requests, names, io.BytesIO(data))
 
 
-def response(values, raw_tail=b""):
-    """An unencoded one-frame response to request 1: {status: ok}, values,
-    then raw_tail (bytes already CBOR-encoded), with EOS."""
+def response(values, raw_tail=b"", requestid=1, stream=None):
+    """An unencoded one-frame response to requestid: {status: ok}, values,
+    then raw_tail (bytes already CBOR-encoded), with EOS. Pass one stream
+    object for several responses in one body (only the first begins it)."""
     payload = b"".join(b"".join(cborutil.streamencode(v)) for v in [{b"status": b"ok"}] + values) + raw_tail
-    frame = wireprotoframing.stream(2).makeframe(
-        1, wireprotoframing.FRAME_TYPE_COMMAND_RESPONSE, wireprotoframing.FLAG_COMMAND_RESPONSE_EOS, payload
+    frame = (stream or wireprotoframing.stream(2)).makeframe(
+        requestid, wireprotoframing.FRAME_TYPE_COMMAND_RESPONSE, wireprotoframing.FLAG_COMMAND_RESPONSE_EOS, payload
     )
     return bytes(frame)
 
@@ -330,6 +331,15 @@ class BadResponses(Scratch):
 
         message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 2, heads_error))
         self.assertEqual(message, "heads: command error: unknown node: x")
+
+    def test_heads_not_nodes_is_an_error(self):
+        def short_head(data):
+            stream = wireprotoframing.stream(2)
+            # heads: a list holding a 19-byte "node"; known: b"".
+            return response([[b"\x01" * 19]], stream=stream) + response([b""], requestid=3, stream=stream)
+
+        message = self.clone_fails(MutatedTransport(os.path.join(VECTORS, "clone"), 2, short_head))
+        self.assertEqual(message, "heads: expected a list of 20-byte nodes, got [%r]" % (b"\x01" * 19,))
 
     def test_descriptor_missing_argument_is_refused(self):
         def drop_haveparents(data):
