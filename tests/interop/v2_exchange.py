@@ -902,8 +902,9 @@ def main(argv):
         (clone if args.command == "clone" else pull)(peer, args.dest, [r.encode() for r in args.rev])
         if args.replay and not transport.finished():
             raise ExchangeError("replay: %d recorded request(s) were not sent" % (len(transport.exchanges) - transport.position))
-    except (ExchangeError, error.Abort, error.LookupError, error.StorageError) as e:
-        msg = e.message.decode("utf-8", "replace") if isinstance(getattr(e, "message", None), bytes) else str(e)
+    except (ExchangeError, error.Abort, error.RepoError, error.StorageError) as e:
+        raw = getattr(e, "message", None) or (e.args[0] if e.args else b"")
+        msg = raw.decode("utf-8", "replace") if isinstance(raw, bytes) and not isinstance(e, ExchangeError) else str(e)
         sys.stderr.write("v2_exchange.py: %s\n" % msg)
         return 1
     finally:
