@@ -108,7 +108,9 @@ Frame FrameReader::complete(const FrameHeader& h, const std::uint8_t* start) {
   last_offset_ = offset_;
   offset_ += kFrameHeaderSize + h.length;
   ++frames_;
-  state_ = reader_cell(state_, ReaderEvent::Frame).next;
+  // Frames come out only while reading, and the table keeps it reading: no
+  // store on the hot path.
+  static_assert(reader_cell(RS::Reading, ReaderEvent::Frame).next == RS::Reading);
   return Frame{h, ByteView(start + kFrameHeaderSize, h.length)};
 }
 
