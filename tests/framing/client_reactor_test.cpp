@@ -67,6 +67,20 @@ void collect(std::vector<ClientEvent> events, Collected& c) {
   }
 }
 
+// The commands a server reactor runs for a request body fed in seeded chunks;
+// any protocol error fails the test.
+std::vector<RunCommand> serve_chunked(ByteView body, std::mt19937& rng) {
+  ServerReactor r;
+  std::vector<RunCommand> runs;
+  feed_chunked(body, rng, [&](const Frame& f) {
+    auto a = r.on_frame(f);
+    if (auto* e = std::get_if<ProtocolError>(&a)) FAIL(e->message);
+    if (auto* run = std::get_if<RunCommand>(&a)) runs.push_back(*run);
+  });
+  CHECK_FALSE(r.on_input_end().has_value());
+  return runs;
+}
+
 Bytes pseudo_random_bytes(std::size_t n, std::mt19937& rng) {
   Bytes b(n);
   for (auto& x : b) x = static_cast<std::uint8_t>(rng());
@@ -254,15 +268,7 @@ TEST_CASE("round trip: client requests through the server reactor, seeded chunki
                              data ? std::optional<ByteView>(*data) : std::nullopt));
       sent.emplace_back(args, data);
     }
-    ServerReactorOptions so;
-    ServerReactor r(so);
-    std::vector<RunCommand> runs;
-    feed_chunked(body, rng, [&](const Frame& f) {
-      auto a = r.on_frame(f);
-      if (auto* e = std::get_if<ProtocolError>(&a)) FAIL(e->message);
-      if (auto* run = std::get_if<RunCommand>(&a)) runs.push_back(*run);
-    });
-    CHECK_FALSE(r.on_input_end().has_value());
+    const std::vector<RunCommand> runs = serve_chunked(body, rng);
     REQUIRE(runs.size() == 6);
     for (int i = 0; i < 6; ++i) {
       CHECK(runs[i].request_id == 1 + 2 * i);
@@ -461,14 +467,7 @@ TEST_CASE("command data streaming: chunks of any size, encoded on stream 3, reac
       CHECK(differs);
     }
 
-    ServerReactor r;
-    std::vector<RunCommand> runs;
-    feed_chunked(body, rng, [&](const Frame& f) {
-      auto a = r.on_frame(f);
-      if (auto* e = std::get_if<ProtocolError>(&a)) FAIL(e->message);
-      if (auto* run = std::get_if<RunCommand>(&a)) runs.push_back(*run);
-    });
-    CHECK_FALSE(r.on_input_end().has_value());
+    const std::vector<RunCommand> runs = serve_chunked(body, rng);
     REQUIRE(runs.size() == 2);
     CHECK(runs[0].name == "upload");
     CHECK(runs[0].args == json::object({{"n", 1}}));
