@@ -1,5 +1,6 @@
-// Frame reader throughput against memcpy of the same bytes, and the content
-// encodings' speed and context reuse. Run: build/bench/framing_bench
+// Frame reader throughput against memcpy of the same bytes, the server
+// reactor's (small commands; command data), and the content encodings' speed
+// and context reuse. Run: build/bench/framing_bench
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -7,10 +8,13 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "framing/content_encoding.hpp"
+#include "framing/cbor.hpp"
 #include "framing/frame_reader.hpp"
+#include "framing/server_reactor.hpp"
 
 using namespace hgrpc::framing;
 
@@ -65,6 +69,73 @@ void BM_FrameReader(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
 }
 BENCHMARK(BM_FrameReader)->Arg(0)->Arg(65536)->Arg(16384)->Arg(4096);
+
+// A request body: `requests` small command requests (a patchedsize-like map)
+// or, with data_bytes, one have-data request and its data in 32 KiB frames.
+Bytes request_body(std::size_t requests, std::size_t data_bytes) {
+  Bytes b;
+  json m = json::object();
+  m["name"] = cbor_bytes("patchedsize");
+  m["args"] = json::object({{"size", 1000}, {"patches", json::array({cbor_bytes(std::string(40, 'p'))})}});
+  const Bytes request = cbor_encode(m);
+  for (std::size_t i = 0; i < requests; ++i) {
+    const std::uint8_t flags = command_request_flags::kNew | (data_bytes ? command_request_flags::kHaveData : 0);
+    append_frame(b, FrameHeader{0, static_cast<std::uint16_t>(1 + 2 * i), 1,
+                                static_cast<std::uint8_t>(i == 0 ? stream_flags::kBegin : 0), 0x01, flags},
+                 request);
+  }
+  if (data_bytes) {
+    const Bytes payload = sample(kFramePayload, 2);
+    for (std::size_t sent = 0; sent < data_bytes; sent += kFramePayload) {
+      const bool last = sent + kFramePayload >= data_bytes;
+      append_frame(b, FrameHeader{0, 1, 1, 0, 0x02, last ? command_data_flags::kEos : command_data_flags::kContinuation},
+                   payload);
+    }
+  }
+  return b;
+}
+
+// Frame reader + server reactor over a whole body, fed in 16 KiB chunks (as
+// cpp-httplib hands it over); every RunCommand's response is marked done.
+void run_reactor(benchmark::State& state, const Bytes& body, std::size_t expected_runs) {
+  constexpr std::size_t kChunk = 16384;
+  std::size_t frames = 0;
+  for (auto _ : state) {
+    FrameReader reader;
+    ServerReactor reactor;
+    std::size_t runs = 0;
+    for (std::size_t pos = 0; pos < body.size(); pos += kChunk) {
+      reader.feed(ByteView(body).subspan(pos, std::min(kChunk, body.size() - pos)));
+      while (auto f = reader.next()) {
+        if (!*f) break;
+        ++frames;
+        auto a = reactor.on_frame(**f);
+        if (auto* run = std::get_if<RunCommand>(&a)) {
+          ++runs;
+          reactor.on_response_done(run->request_id);
+        } else if (std::holds_alternative<ProtocolError>(a)) {
+          state.SkipWithError("protocol error");
+          return;
+        }
+      }
+    }
+    if (runs != expected_runs) state.SkipWithError("wrong number of commands");
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
+void BM_ServerReactorSmallCommands(benchmark::State& state) {
+  static const Bytes body = request_body(1000, 0);
+  run_reactor(state, body, 1000);
+}
+BENCHMARK(BM_ServerReactorSmallCommands);
+
+void BM_ServerReactorCommandData(benchmark::State& state) {
+  static const Bytes body = request_body(1, kFramePayload * kBodyFrames);
+  run_reactor(state, body, 1);
+}
+BENCHMARK(BM_ServerReactorCommandData);
 
 // The yardstick: copying the same bytes once.
 void BM_Memcpy(benchmark::State& state) {

@@ -29,6 +29,7 @@ struct GlobalOptions {
   bool quiet = false;
   std::string bytes_style = "tagged";
   int timeout = 300;
+  std::string upload_encoding;  // empty: requests go unencoded
 };
 
 struct CallOptions {
@@ -99,9 +100,10 @@ ClientResult<HttpTransport> open_transport(const GlobalOptions& g, const std::st
   return HttpTransport(std::move(*parsed), std::move(options));
 }
 
-SessionOptions session_options(const std::string& encoding) {
+SessionOptions session_options(const GlobalOptions& g, const std::string& encoding) {
   SessionOptions s;
   if (!encoding.empty()) s.accept_encodings = {*framing::encoding_from_name(encoding)};
+  if (!g.upload_encoding.empty()) s.upload_encoding = *framing::encoding_from_name(g.upload_encoding);
   return s;
 }
 
@@ -118,7 +120,7 @@ ClientResult<Outcome> run_one(const GlobalOptions& g, HttpTransport& transport, 
   ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
   std::vector<Call> calls;
   calls.push_back(std::move(call));
-  auto ran = run_calls(transport, calls, session_options(encoding),
+  auto ran = run_calls(transport, calls, session_options(g, encoding),
                        [&](std::size_t, Outcome&& o) { result = std::move(o); }, &progress);
   progress.finish();
   if (!ran) return hgrpc::unexpected<ClientError>(ran.error());
@@ -271,7 +273,7 @@ int cmd_batch(const GlobalOptions& g, const std::string& url, const std::string&
     }
     print_line(out.dump());
   });
-  SessionOptions options = session_options(encoding);
+  SessionOptions options = session_options(g, encoding);
   options.force_multirequest = true;
   ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
   auto ran = run_calls(*transport, calls, options,
@@ -356,6 +358,10 @@ int run_cli(int argc, char** argv) {
   app.add_option("--bytes", g.bytes_style, "How byte strings print in JSON: tagged ({\"$bytes\": base64}) or text")
       ->check(CLI::IsMember({"tagged", "text"}))
       ->capture_default_str();
+  app.add_option("--upload-encoding", g.upload_encoding,
+                 "Encode requests and command data with this profile on client stream 3 (the server's "
+                 "capabilities must list it under contentencodings; default: no encoding)")
+      ->check(CLI::IsMember({"zstd-8mb", "zlib", "identity"}));
   app.add_option("--timeout", g.timeout, "Read/write timeout in seconds")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();

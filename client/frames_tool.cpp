@@ -17,15 +17,10 @@ using framing::FrameType;
 
 namespace {
 
-// A payload as notation: cbor:<literal> when it is exactly one CBOR value
-// that re-encodes to the same bytes, else a byte literal.
+// A payload as notation: cbor:<literal> as format_human_frame prints it,
+// else a byte literal.
 std::string payload_notation(ByteView payload) {
-  if (!payload.empty()) {
-    auto values = framing::cbor_decode_all(payload);
-    if (values && values->size() == 1 && framing::cbor_encode((*values)[0]) == Bytes(payload.begin(), payload.end())) {
-      return "cbor:" + framing::format_python_literal((*values)[0]);
-    }
-  }
+  if (auto cbor = framing::format_cbor_notation(payload)) return *cbor;
   return "b'" + framing::escape_bytes(payload) + "'";
 }
 
@@ -132,16 +127,14 @@ class Decoder {
       case FrameType::ErrorResponse:
       case FrameType::TextOutput:
       case FrameType::Progress: {
-        auto values = framing::cbor_decode_all(f.payload);
-        if (!values || values->size() != 1) {
-          return framing::fail(framing::describe_frame(index, f.header) + ": payload is not one CBOR value");
-        }
+        auto value = framing::cbor_decode_one(f.payload, {"payload"});
+        if (!value) return framing::fail(framing::describe_frame(index, f.header) + ": " + value.error().message);
         const char* what = f.header.type == static_cast<std::uint8_t>(FrameType::ErrorResponse) ? " error: "
                            : f.header.type == static_cast<std::uint8_t>(FrameType::TextOutput) ? " text: "
                                                                                                 : " progress: ";
-        line(who + what + "cbor:" + framing::format_python_literal((*values)[0]));
+        line(who + what + "cbor:" + framing::format_python_literal(*value));
         if (f.header.type == static_cast<std::uint8_t>(FrameType::ErrorResponse)) {
-          request(f.header.request_id).error = (*values)[0];
+          request(f.header.request_id).error = std::move(*value);
         }
         break;
       }

@@ -33,6 +33,7 @@ std::string render_json(const json& value, BytesStyle style = BytesStyle::Tagged
 // `where` prefixes error messages, e.g. "--args-json" or "line 3".
 framing::Result<json> from_input_json(const json& in, std::string_view where);
 
-bool is_valid_utf8(std::string_view s);
+// The framing library's strict check (RFC 3629), the one the CBOR decoder applies.
+using framing::is_valid_utf8;
 
 }  // namespace hgrpc::client

@@ -4,8 +4,7 @@ namespace hgrpc::client {
 namespace {
 
 std::string as_text(const json& v) {
-  if (v.is_binary()) return std::string(v.get_binary().begin(), v.get_binary().end());
-  if (v.is_string()) return v.get<std::string>();
+  if (auto s = framing::bytes_or_text(v)) return std::move(*s);
   return v.dump();
 }
 

@@ -1,5 +1,6 @@
 #include "client/session.hpp"
 
+#include <algorithm>
 #include <type_traits>
 
 namespace hgrpc::client {
@@ -17,39 +18,23 @@ framing::Result<bool> RequestBodyWriter::next(Bytes& out) {
     Bytes payload;
     auto n = data_->read(payload, max_frame_size_);
     if (!n) return hgrpc::unexpected<framing::Error>(n.error());
-    bool last = payload.size() < max_frame_size_;
-    framing::FrameHeader h;
-    h.request_id = data_request_id_;
-    h.stream_id = data_stream_id_;
-    h.type = static_cast<std::uint8_t>(framing::FrameType::CommandData);
-    h.flags = last ? framing::command_data_flags::kEos : framing::command_data_flags::kContinuation;
-    framing::append_frame(out, h, payload);
+    const bool last = payload.size() < max_frame_size_;
+    auto sent = last ? reactor_.end_data(data_request_id_, payload, out)
+                     : reactor_.send_data(data_request_id_, payload, out);
+    if (!sent) return hgrpc::unexpected<framing::Error>(sent.error());
     if (last) data_.reset();
     return data_.has_value() || next_call_ < calls_.size();
   }
   if (next_call_ >= calls_.size()) return false;
   const Call& call = calls_[next_call_];
-  std::size_t start = out.size();
-  // With data, the reactor is given an empty span: it writes the have-data
-  // request and one empty eos data frame, which we replace by the streamed
-  // data frames.
-  std::optional<ByteView> empty_data;
-  if (call.data) empty_data = ByteView{};
-  auto id = reactor_.call_command(call.command, call.args, out, empty_data);
+  auto id = call.data ? reactor_.begin_command(call.command, call.args, out)
+                      : reactor_.call_command(call.command, call.args, out);
   if (!id) return hgrpc::unexpected<framing::Error>(id.error());
   ids_[*id] = next_call_;
   ++next_call_;
   if (call.data) {
-    if (out.size() - start < framing::kFrameHeaderSize) return framing::fail("reactor wrote no data frame");
-    auto h = framing::decode_header(out.data() + out.size() - framing::kFrameHeaderSize);
-    if (h.type != static_cast<std::uint8_t>(framing::FrameType::CommandData) || h.length != 0 ||
-        h.request_id != *id || (h.stream_flags & framing::stream_flags::kEncoded)) {
-      return framing::fail("unexpected last frame from the client reactor (expected an empty command-data frame)");
-    }
-    out.resize(out.size() - framing::kFrameHeaderSize);
     data_.emplace(*call.data);
     data_request_id_ = *id;
-    data_stream_id_ = h.stream_id;
   }
   return true;
 }
@@ -143,8 +128,20 @@ ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> cal
   bool multi = options.force_multirequest || calls.size() > 1;
   std::string path = *api + options.permission + "/" + (multi ? std::string("multirequest") : calls[0].command);
 
+  if (options.upload_encoding) {
+    // Only servers that list the profile decode it (Mercurial's reject any
+    // encoded client frame); a direct API URL skips the handshake: trusted.
+    const auto& decodes = transport.server_content_encodings();
+    const std::string name(framing::encoding_name(*options.upload_encoding));
+    if (!transport.url().direct_api &&
+        (!decodes || std::find(decodes->begin(), decodes->end(), name) == decodes->end())) {
+      return client_fail(ErrorKind::Usage, "--upload-encoding " + name +
+                                               ": the server does not list it among the content encodings it decodes");
+    }
+  }
   framing::ClientReactorOptions ro;
   if (!options.accept_encodings.empty()) ro.content_encodings = options.accept_encodings;
+  ro.upload_encoding = options.upload_encoding;
   ro.input_streams.decoder.max_decoded_bytes = options.max_decoded_bytes;
   framing::ClientReactor reactor(ro);
   RequestBodyWriter writer(reactor, calls, options.data_chunk_bytes);

@@ -43,6 +43,10 @@ struct SessionOptions {
   std::uint64_t max_decoded_bytes = std::uint64_t{1} << 30;
   // Request data is read and framed in pieces of this size.
   std::size_t data_chunk_bytes = 32768;
+  // Encode requests and their data on stream 3 with this profile. Only for
+  // servers whose capabilities list it under `contentencodings` (Mercurial's
+  // servers reject encoded client frames).
+  std::optional<framing::Encoding> upload_encoding;
 };
 
 using OutcomeSink = std::function<void(std::size_t call_index, Outcome&& outcome)>;
@@ -58,8 +62,9 @@ ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> cal
 //
 // RequestBodyWriter produces the request body piece by piece: for each call,
 // the client reactor's command-request frames, then its command data read
-// from files in frames of max_frame_size bytes (continuation; the last,
-// shorter or empty, eos), so that data is never held in memory whole.
+// from files in pieces of max_frame_size bytes and handed to the reactor's
+// send_data / end_data (the last piece, shorter or empty, ends the data), so
+// that data is never held in memory whole and is encoded like the request.
 class RequestBodyWriter {
  public:
   RequestBodyWriter(framing::ClientReactor& reactor, std::span<const Call> calls,
@@ -76,7 +81,6 @@ class RequestBodyWriter {
   std::size_t next_call_ = 0;
   std::optional<CommandData::Reader> data_;
   std::uint16_t data_request_id_ = 0;
-  std::uint8_t data_stream_id_ = 0;
   std::map<std::uint16_t, std::size_t> ids_;
 };
 

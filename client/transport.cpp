@@ -105,12 +105,10 @@ ClientResult<json> HttpTransport::handshake() {
     return client_fail(ErrorKind::Protocol, "handshake answer is not " + std::string(kCborMediaType) +
                                                 " (Content-Type: " + res->get_header_value("Content-Type") + ")");
   }
-  auto values = framing::cbor_decode_all(framing::as_bytes(body));
-  if (!values) return client_fail(ErrorKind::Protocol, "handshake answer: " + values.error().message);
-  if (values->size() != 1 || !(*values)[0].is_object()) {
-    return client_fail(ErrorKind::Protocol, "handshake answer is not exactly one CBOR map");
-  }
-  return std::move((*values)[0]);
+  auto value = framing::cbor_decode_one(framing::as_bytes(body), {"handshake answer", false, "one map"});
+  if (!value) return client_fail(ErrorKind::Protocol, value.error().message);
+  if (!value->is_object()) return client_fail(ErrorKind::Protocol, "handshake answer is not a CBOR map");
+  return std::move(*value);
 }
 
 ClientResult<std::string> HttpTransport::api_path() {
@@ -127,15 +125,19 @@ ClientResult<std::string> HttpTransport::api_path() {
     return client_fail(ErrorKind::Protocol, "server at " + url_.host_port + url_.path + " does not offer the " +
                                                 std::string(kApiName) + " API");
   }
+  const json& caps = (*apis)[std::string(kApiName)];
+  if (auto it = caps.find("contentencodings"); caps.is_object() && it != caps.end() && it->is_array()) {
+    std::vector<std::string> names;
+    for (const auto& e : *it) {
+      if (auto name = framing::bytes_or_text(e)) names.push_back(std::move(*name));
+    }
+    server_content_encodings_ = std::move(names);
+  }
   std::string base = "api/";
   if (auto it = m.find("apibase"); it != m.end()) {
-    if (it->is_binary()) {
-      base.assign(it->get_binary().begin(), it->get_binary().end());
-    } else if (it->is_string()) {
-      base = it->get<std::string>();
-    } else {
-      return client_fail(ErrorKind::Protocol, "handshake answer: apibase is not a string");
-    }
+    auto text = framing::bytes_or_text(*it);
+    if (!text) return client_fail(ErrorKind::Protocol, "handshake answer: apibase is not a string");
+    base = std::move(*text);
   }
   if (!base.empty() && base.back() != '/') base += '/';
   api_path_ = url_.path + base + std::string(kApiName) + "/";

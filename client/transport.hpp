@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "client/errors.hpp"
 #include "client/progress.hpp"
@@ -58,6 +59,12 @@ class HttpTransport {
   // The API base path (".../api/exp-http-v2-0003/"): the URL itself when it is
   // a direct API URL, else from the handshake's apibase.
   ClientResult<std::string> api_path();
+  // The profiles the server decodes in client streams (its capabilities'
+  // `contentencodings`), known after api_path() did the handshake; nullopt
+  // for a direct API URL (no handshake) or a server that lists none.
+  const std::optional<std::vector<std::string>>& server_content_encodings() const {
+    return server_content_encodings_;
+  }
 
   // POSTs a framed body to path. Response bytes go to consume when the
   // response is of the framing media type, whatever its status (a 400 carries
@@ -75,6 +82,7 @@ class HttpTransport {
   ServerUrl url_;
   TransportOptions options_;
   std::optional<std::string> api_path_;
+  std::optional<std::vector<std::string>> server_content_encodings_;
 };
 
 }  // namespace hgrpc::client

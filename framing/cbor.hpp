@@ -19,6 +19,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -84,6 +85,20 @@ class CborDecoder {
 // Decodes exactly the values in data (a CBOR sequence). Errors if data ends
 // inside a value.
 Result<std::vector<json>> cbor_decode_all(ByteView data, CborLimits limits = {});
+
+// Decodes data that must hold exactly one CBOR value. Errors read
+// "<subject> is not valid CBOR: ..." or "<subject> holds 2 CBOR values;
+// expected <expected>" ("are"/"hold" for a plural subject).
+struct CborSubject {
+  std::string_view name;             // "payload", "sender protocol settings"
+  bool plural = false;
+  std::string_view expected = "one";  // "one map"
+};
+Result<json> cbor_decode_one(ByteView data, const CborSubject& subject, CborLimits limits = {});
+
+// The bytes of a CBOR byte string or text string (peers send either where
+// the protocol says "bytes"); nullopt for any other value.
+std::optional<std::string> bytes_or_text(const json& v);
 
 // Strict UTF-8 check (RFC 3629: no overlong forms, surrogates or code points
 // above U+10FFFF); decoded text strings must pass it, as nlohmann::json needs

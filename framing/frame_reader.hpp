@@ -12,15 +12,44 @@
 // Frames are numbered from 0 in body order; offsets count body bytes from 0.
 // The reader checks the declared length against the maximum and nothing else:
 // types, flags and ids belong to the reactors.
+//
+// States and transitions (kReaderTransitions in frame_reader.cpp):
+//
+//   state \ event  feed                   next: frame  next: need more  next: too large  finish
+//   -------------  ---------------------  -----------  ---------------  ---------------  ---------------------
+//   drained        reading (drained if    -            drained          -                drained; error
+//                  the chunk is empty)                                                   body-ends-inside-frame
+//                                                                                        if a frame is cut
+//   reading        ERR feed-before-       reading      drained          failed           ERR frames-left-unread
+//                  drained (logic_error)
+//   failed         failed (input ignored) -            -                failed (same)    failed (same error)
+//
+// A frame straddling chunks is assembled in partial_ whatever the state; that
+// buffer's ownership (a frame returned from it stays valid until the next
+// feed) is a memory detail, not a protocol state.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "framing/bytes.hpp"
 #include "framing/frame.hpp"
 #include "framing/result.hpp"
 
 namespace hgrpc::framing {
+
+enum class ReaderState : std::uint8_t { Drained, Reading, Failed };
+std::string_view reader_state_name(ReaderState s);
+
+// The named errors of the frame reader (Error::name is reader_error_name(e)).
+enum class ReaderError : std::uint8_t {
+  None,
+  FrameTooLarge,        // a declared length over max_payload
+  BodyEndsInsideFrame,  // finish() with a frame cut off
+  FramesLeftUnread,     // finish() before next() answered nullopt (caller bug)
+  FeedBeforeDrained,    // feed() before next() answered nullopt (caller bug: logic_error)
+};
+std::string_view reader_error_name(ReaderError e);
 
 class FrameReader {
  public:
@@ -48,6 +77,7 @@ class FrameReader {
   // True when no partial frame is pending (neither buffered nor in the chunk).
   bool at_frame_boundary() const;
 
+  ReaderState state() const { return state_; }
   std::size_t max_payload() const { return max_payload_; }
   // Frames returned so far; the last one returned has index frames_read() - 1.
   std::uint64_t frames_read() const { return frames_; }
@@ -70,8 +100,8 @@ class FrameReader {
   Bytes partial_;         // the prefix of one frame that straddles chunks
   Bytes carry_;           // saved from the chunk for partial_ at the next feed
   bool partial_returned_ = false;  // partial_ holds a frame already returned
-  bool drained_ = true;   // next() answered nullopt since the last feed
-  std::optional<Error> error_;
+  ReaderState state_ = ReaderState::Drained;
+  std::optional<Error> error_;  // set in state failed
   std::uint64_t frames_ = 0;
   std::uint64_t offset_ = 0;
   std::uint64_t last_offset_ = 0;

@@ -92,7 +92,18 @@ std::string format_flags(std::uint8_t value, Name name) {
   return out;
 }
 
-std::optional<std::string> cbor_notation(ByteView payload) {
+std::string bytes_notation(ByteView payload) {
+  std::string s = escape_bytes(payload);
+  // A literal that would read as cbor:, or whose edge blanks an editor or the
+  // field split might eat, gets those characters as escapes.
+  if (s.starts_with("cbor:")) s.replace(0, 1, "\\x63");
+  if (!s.empty() && s.back() == ' ') s.replace(s.size() - 1, 1, "\\x20");
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> format_cbor_notation(ByteView payload) {
   if (payload.empty()) return std::nullopt;
   auto values = cbor_decode_all(payload);
   if (!values || values->size() != 1) return std::nullopt;
@@ -115,17 +126,6 @@ std::optional<std::string> cbor_notation(ByteView payload) {
   if (!std::equal(again.begin(), again.end(), payload.begin(), payload.end())) return std::nullopt;
   return "cbor:" + literal;
 }
-
-std::string bytes_notation(ByteView payload) {
-  std::string s = escape_bytes(payload);
-  // A literal that would read as cbor:, or whose edge blanks an editor or the
-  // field split might eat, gets those characters as escapes.
-  if (s.starts_with("cbor:")) s.replace(0, 1, "\\x63");
-  if (!s.empty() && s.back() == ' ') s.replace(s.size() - 1, 1, "\\x20");
-  return s;
-}
-
-}  // namespace
 
 Result<OwnedFrame> parse_human_frame(std::string_view line) {
   static constexpr std::string_view kFields[] = {"request id", "stream id", "stream flags",
@@ -206,7 +206,7 @@ std::string format_human_frame(const Frame& f, const FormatOptions& options) {
   out += format_flags(h.flags, [&h](std::uint8_t bit) { return type_flag_name(h.type, bit); });
   out.push_back(' ');
   std::optional<std::string> cbor;
-  if (options.decode_cbor) cbor = cbor_notation(f.payload);
+  if (options.decode_cbor) cbor = format_cbor_notation(f.payload);
   out += cbor ? *cbor : bytes_notation(f.payload);
   return out;
 }

@@ -10,6 +10,7 @@
 // of the line after one separator (it may contain spaces, and may be absent:
 // empty). A payload "cbor:<python literal>" is the CBOR encoding of that
 // value; any other payload is the body of a Python bytes literal (\x00, \n..).
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,11 @@ struct FormatOptions {
 // integers (one per bit), unknown types as a decimal integer.
 // parse_human_frame(format_human_frame(f)) gives f back byte for byte.
 std::string format_human_frame(const Frame& f, const FormatOptions& options = {});
+
+// "cbor:<literal>" when payload is exactly one CBOR value whose literal
+// parses and re-encodes to the very same bytes; nullopt otherwise. The
+// payload printer of format_human_frame and of hgrpc's frames tool.
+std::optional<std::string> format_cbor_notation(ByteView payload);
 
 // Frames of a text, one per line; blank lines and lines whose first
 // non-blank character is '#' are skipped; a trailing '\r' is ignored. Errors

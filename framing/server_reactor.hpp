@@ -11,24 +11,33 @@
 //       ProtocolError -> send an error and stop (every later frame errors too)
 //   at end of body:    r.on_input_end()  (error if a request is incomplete)
 //
-// States and transitions (the frame's stream part is handled first by
-// InputStreams; stream-settings frames stop there):
+// States and transitions. A frame first passes the header checks
+// (check_header: unknown type, undefined flags, a server-only type) and, for
+// stream-settings, the state's StreamSettings cell; then InputStreams handles
+// its stream part; then the event of the frame picks one cell of kTransitions
+// (server_reactor.cpp), the only place the state changes:
 //
-//   state                  frame                                 next state
-//   ---------------------  ------------------------------------  -------------------------
-//   initial                sender-protocol-settings, continuation settings-receiving
-//   initial                sender-protocol-settings, eos         idle
-//   initial                stream-settings / command-request     as idle
-//   settings-receiving     sender-protocol-settings, continuation settings-receiving
-//   settings-receiving     sender-protocol-settings, eos         idle
-//   idle                   command-request new (complete)        idle           RunCommand
-//   idle                   command-request new (more/have-data)  command-receiving
-//   command-receiving      command-request new                   as idle
-//   command-receiving      command-request continuation          command-receiving / RunCommand
-//   command-receiving      command-data continuation             command-receiving
-//   command-receiving      command-data eos                      idle or command-receiving, RunCommand
-//   any                    any frame breaking a rule             errored        ProtocolError
-//   errored                any                                   errored        ProtocolError
+//   state \ event      protocol-     stream-      request-new  request-cont  request-bad  command-data
+//                      settings      settings                                flags
+//   ------------------ ------------- ------------ ------------ ------------- ------------ ------------
+//   initial            settings      skip->idle   new          ERR not-recv  bad-flags    ERR not-recv
+//   settings-receiving settings      ERR in-ps    ERR expect   ERR expect    ERR expect   ERR expect
+//   idle               ERR not-first skip         new          ERR not-recv  bad-flags    ERR not-recv
+//   command-receiving  ERR not-first skip         new          continue      bad-flags    data
+//   errored            ERR already-errored for every frame
+//
+//   initial:  every cell but protocol-settings moves to idle first
+//   settings: continuation -> settings-receiving; eos -> idle (settings applied)
+//   new:      complete without data -> RunCommand, state unchanged;
+//             else -> command-receiving
+//   continue, data: completes the request -> RunCommand and idle when no other
+//             request is being received, else command-receiving; otherwise
+//             command-receiving
+//   ERR x:    -> errored, ProtocolError named ServerError::x; the checks inside
+//             new/continue/data (request id in use, have-data mismatch, sizes,
+//             flags, payload) fail the same way with their own names.
+//   on_input_end: settings-receiving, command-receiving or a stream inside its
+//             settings -> errored with an input-end-* error.
 //
 // Every error message starts with describe_frame(): frame index (from 0),
 // type, request id and stream id.
@@ -46,6 +55,7 @@
 #include "framing/cbor.hpp"
 #include "framing/content_encoding.hpp"
 #include "framing/frame.hpp"
+#include "framing/frame_checks.hpp"
 #include "framing/protocol_error.hpp"
 #include "framing/response_emitter.hpp"
 #include "framing/result.hpp"
@@ -97,6 +107,45 @@ enum class ServerState : std::uint8_t {
 };
 std::string_view server_state_name(ServerState s);
 
+// What a frame is to the state machine (after its header and stream checks).
+enum class ServerEvent : std::uint8_t {
+  ProtocolSettings,     // sender-protocol-settings
+  StreamSettings,       // stream-settings (before InputStreams consumes it)
+  RequestNew,           // command-request with new, without continuation
+  RequestContinuation,  // command-request with continuation, without new
+  RequestBadFlags,      // command-request with both or neither
+  CommandData,
+};
+std::string_view server_event_name(ServerEvent e);
+
+// The named errors of the server reactor; ProtocolError::name is
+// server_error_name(e) (or a header_error_name / stream_error_name).
+enum class ServerError : std::uint8_t {
+  None,
+  AlreadyErrored,                    // any frame after an error
+  StreamSettingsInProtocolSettings,  // stream-settings between settings frames
+  ExpectedProtocolSettings,          // another frame before the settings' eos
+  ProtocolSettingsNotFirst,          // sender-protocol-settings after other frames
+  ProtocolSettingsFlags,             // both or neither of continuation / eos
+  ProtocolSettingsTooLarge,          // over max_protocol_settings_bytes
+  ProtocolSettingsInvalid,           // not one CBOR map of the documented keys
+  RequestFlags,                      // command-request with both or neither of new / continuation
+  RequestIdInUse,                    // new request whose id is receiving or active
+  TooManyRequests,                   // over max_receiving_requests
+  RequestNotReceiving,               // continuation or data for a request not being received
+  RequestAfterLastFrame,             // continuation after the frame without `more`
+  HaveDataMismatch,                  // have-data differs from the request's first frame
+  RequestTooLarge,                   // over max_request_bytes
+  DataNotAnnounced,                  // command-data for a request without have-data
+  DataBeforeRequestEnd,              // command-data before the last command-request frame
+  DataFlags,                         // both or neither of continuation / eos
+  RequestPayloadInvalid,             // not one CBOR map with a name (and map args)
+  InputEndInProtocolSettings,
+  InputEndInRequest,
+  InputEndInStreamSettings,
+};
+std::string_view server_error_name(ServerError e);
+
 class ServerReactor {
  public:
   explicit ServerReactor(ServerReactorOptions options = {});
@@ -133,18 +182,17 @@ class ServerReactor {
   };
 
   ServerAction handle(const Frame& f);
-  ServerAction on_initial(const Frame& f);
   ServerAction on_protocol_settings(const Frame& f);
-  ServerAction on_idle(const Frame& f);
-  ServerAction on_command_receiving(const Frame& f);
-  ServerAction on_command_request_new(const Frame& f);
-  ServerAction on_command_data(const Frame& f, Receiving& entry);
-  ServerAction dispatch(const Frame& f);  // f completed its request
-  ServerAction error(std::string message);
-  ServerAction error_at(const Frame& f, std::string_view what);
+  ServerAction on_request_new(const Frame& f);
+  ServerAction on_request_continuation(const Frame& f);
+  ServerAction on_bad_request_flags(const Frame& f);
+  ServerAction on_command_data(const Frame& f);
+  Receiving* find_receiving(const Frame& f, std::string_view what, ServerAction& failure);
+  ServerAction completed(const Frame& f);  // f completed its request: dispatch it
+  ServerAction error(std::string_view name, std::string message);
+  ServerAction error_at(const Frame& f, ServerError e, std::string_view what);
   Result<void> apply_protocol_settings();
-  Result<void> check_size(const Frame& f, const Receiving& entry);
-  void settle_state();
+  bool too_large(const Receiving& entry) const;
 
   ServerReactorOptions options_;
   ServerState state_ = ServerState::Initial;

@@ -1,27 +1,73 @@
 #include "framing/stream.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
 namespace hgrpc::framing {
 
 std::string describe_frame(std::size_t index, const FrameHeader& h) {
   std::string type(frame_type_name(h.type));
-  if (type.empty()) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "type 0x%x", static_cast<unsigned>(h.type));
-    type = buf;
-  }
+  if (type.empty()) type = "type " + hex_byte(h.type);
   return "frame " + std::to_string(index) + " (" + type + ", request " +
          std::to_string(h.request_id) + ", stream " + std::to_string(h.stream_id) + ")";
 }
 
+std::string_view input_stream_state_name(InputStreamState s) {
+  switch (s) {
+    case InputStreamState::Fresh: return "fresh";
+    case InputStreamState::SettingsReceiving: return "settings-receiving";
+    case InputStreamState::Configured: return "configured";
+    case InputStreamState::Plain: return "plain";
+  }
+  return "plain";
+}
+
+std::string_view stream_error_name(StreamError e) {
+  switch (e) {
+    case StreamError::None: return "";
+    case StreamError::WrongParity: return "wrong-stream-parity";
+    case StreamError::UndefinedStreamFlags: return "undefined-stream-flags";
+    case StreamError::NotOpen: return "stream-not-open";
+    case StreamError::AlreadyOpen: return "stream-already-open";
+    case StreamError::TooManyStreams: return "too-many-streams";
+    case StreamError::InsideSettings: return "frame-inside-stream-settings";
+    case StreamError::SettingsRepeated: return "stream-settings-repeated";
+    case StreamError::SettingsAfterFrames: return "stream-settings-after-frames";
+    case StreamError::SettingsEncoded: return "stream-settings-encoded";
+    case StreamError::SettingsFlags: return "stream-settings-flags";
+    case StreamError::SettingsTooLarge: return "stream-settings-too-large";
+    case StreamError::EndInsideSettings: return "stream-end-inside-settings";
+    case StreamError::SettingsInvalid: return "stream-settings-invalid";
+    case StreamError::EncodedWithoutSettings: return "encoded-without-stream-settings";
+    case StreamError::DecodeFailed: return "stream-decode-failed";
+  }
+  return "";
+}
+
+namespace {
+
+enum class StreamEvent : std::uint8_t { SettingsContinuation, SettingsEos, Other };
+
+struct StreamCell {
+  InputStreamState next;
+  StreamError error = StreamError::None;
+};
+
+using St = InputStreamState;
+using SE = StreamError;
+// Rows: InputStreamState; columns: StreamEvent. The header's table.
+constexpr StreamCell kInputStreamTransitions[4][3] = {
+    /* fresh */ {{St::SettingsReceiving}, {St::Configured}, {St::Plain}},
+    /* settings-receiving */ {{St::SettingsReceiving}, {St::Configured}, {St::SettingsReceiving, SE::InsideSettings}},
+    /* configured */ {{St::Configured, SE::SettingsRepeated}, {St::Configured, SE::SettingsRepeated}, {St::Configured}},
+    /* plain */ {{St::Plain, SE::SettingsAfterFrames}, {St::Plain, SE::SettingsAfterFrames}, {St::Plain}},
+};
+
+}  // namespace
+
 struct InputStreams::Stream {
-  bool carried_other = false;     // a non-settings frame went through
-  bool settings_done = false;     // stream-settings eos seen
-  bool settings_pending = false;  // stream-settings continuation seen
-  Bytes settings;                 // accumulated stream-settings payload
+  InputStreamState state = InputStreamState::Fresh;
+  Bytes settings;  // accumulated stream-settings payload
   std::unique_ptr<Decoder> decoder;
 };
 
@@ -33,9 +79,15 @@ InputStreams& InputStreams::operator=(InputStreams&&) noexcept = default;
 
 std::optional<std::uint8_t> InputStreams::stream_with_pending_settings() const {
   for (const auto& [id, s] : open_) {
-    if (s->settings_pending) return id;
+    if (s->state == InputStreamState::SettingsReceiving) return id;
   }
   return std::nullopt;
+}
+
+std::optional<InputStreamState> InputStreams::state_of(std::uint8_t stream_id) const {
+  auto it = open_.find(stream_id);
+  if (it == open_.end()) return std::nullopt;
+  return it->second->state;
 }
 
 std::optional<Encoding> InputStreams::encoding_of(std::uint8_t stream_id) const {
@@ -46,17 +98,19 @@ std::optional<Encoding> InputStreams::encoding_of(std::uint8_t stream_id) const 
 
 Result<std::optional<Frame>> InputStreams::accept(std::size_t index, const Frame& frame) {
   const FrameHeader& h = frame.header;
-  const std::string where = describe_frame(index, h);
+  auto bad = [&](StreamError e, const std::string& what) {
+    return fail(stream_error_name(e), describe_frame(index, h) + ": " + what);
+  };
+  const std::string sid = std::to_string(h.stream_id);
   const bool odd = (h.stream_id % 2) == 1;
   if (odd != client_side_) {
-    return fail(where + ": stream id " + std::to_string(h.stream_id) + " is " +
-                (odd ? "odd" : "even") + "; " + (client_side_ ? "client" : "server") +
-                " streams are " + (client_side_ ? "odd" : "even"));
+    return bad(SE::WrongParity, "stream id " + sid + " is " + (odd ? "odd" : "even") + "; " +
+                                    (client_side_ ? "client" : "server") + " streams are " +
+                                    (client_side_ ? "odd" : "even"));
   }
   if (h.stream_flags & ~stream_flags::kAll) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "0x%02x", static_cast<unsigned>(h.stream_flags & ~stream_flags::kAll));
-    return fail(where + ": undefined stream flags " + buf);
+    return bad(SE::UndefinedStreamFlags,
+               "undefined stream flags " + hex_byte(static_cast<std::uint8_t>(h.stream_flags & ~stream_flags::kAll)));
   }
   const bool begin = h.stream_flags & stream_flags::kBegin;
   const bool end = h.stream_flags & stream_flags::kEnd;
@@ -64,86 +118,82 @@ Result<std::optional<Frame>> InputStreams::accept(std::size_t index, const Frame
 
   auto it = open_.find(h.stream_id);
   if (it == open_.end()) {
-    if (!begin) {
-      return fail(where + ": stream " + std::to_string(h.stream_id) +
-                  " is not open and the frame lacks the stream-begin flag");
-    }
+    if (!begin) return bad(SE::NotOpen, "stream " + sid + " is not open and the frame lacks the stream-begin flag");
     if (open_.size() >= limits_.max_open_streams) {
-      return fail(where + ": too many open streams (limit " +
-                  std::to_string(limits_.max_open_streams) + ")");
+      return bad(SE::TooManyStreams, "too many open streams (limit " + std::to_string(limits_.max_open_streams) + ")");
     }
     it = open_.emplace(h.stream_id, std::make_unique<Stream>()).first;
   } else if (begin) {
-    return fail(where + ": stream-begin flag on stream " + std::to_string(h.stream_id) +
-                ", which is already open");
+    return bad(SE::AlreadyOpen, "stream-begin flag on stream " + sid + ", which is already open");
   }
   Stream& s = *it->second;
-  auto close_if_end = [&] {
-    if (end) open_.erase(h.stream_id);
-  };
 
-  if (h.type == static_cast<std::uint8_t>(FrameType::StreamSettings)) {
-    if (s.carried_other || s.settings_done) {
-      return fail(where + ": stream-settings frame on stream " + std::to_string(h.stream_id) +
-                  ", which already carried " +
-                  (s.settings_done ? "its stream settings" : "other frames"));
-    }
-    if (encoded) return fail(where + ": stream-settings frame has the encoded flag");
+  const bool is_settings = h.type == static_cast<std::uint8_t>(FrameType::StreamSettings);
+  const StreamEvent event = !is_settings                              ? StreamEvent::Other
+                            : (h.flags & settings_flags::kContinuation) ? StreamEvent::SettingsContinuation
+                                                                        : StreamEvent::SettingsEos;
+  const StreamCell cell =
+      kInputStreamTransitions[static_cast<std::size_t>(s.state)][static_cast<std::size_t>(event)];
+  switch (cell.error) {
+    case SE::None: break;
+    case SE::InsideSettings:
+      return bad(cell.error, "frame on stream " + sid + " while its stream settings are incomplete");
+    case SE::SettingsRepeated:
+      return bad(cell.error, "stream-settings frame on stream " + sid + ", which already carried its stream settings");
+    default:
+      return bad(cell.error, "stream-settings frame on stream " + sid + ", which already carried other frames");
+  }
+
+  if (is_settings) {
+    if (encoded) return bad(SE::SettingsEncoded, "stream-settings frame has the encoded flag");
     const bool cont = h.flags & settings_flags::kContinuation;
     const bool eos = h.flags & settings_flags::kEos;
-    if (cont && eos) return fail(where + ": stream-settings frame has both continuation and eos flags");
-    if (!cont && !eos) return fail(where + ": stream-settings frame has neither continuation nor eos flag");
+    if (cont && eos) return bad(SE::SettingsFlags, "stream-settings frame has both continuation and eos flags");
+    if (!cont && !eos) return bad(SE::SettingsFlags, "stream-settings frame has neither continuation nor eos flag");
     if (h.flags & ~(settings_flags::kContinuation | settings_flags::kEos)) {
-      return fail(where + ": undefined flags for stream-settings");
+      return bad(SE::SettingsFlags, "undefined flags for stream-settings");
     }
     if (s.settings.size() + frame.payload.size() > limits_.max_settings_bytes) {
-      return fail(where + ": stream settings exceed " +
-                  std::to_string(limits_.max_settings_bytes) + " bytes");
+      return bad(SE::SettingsTooLarge, "stream settings exceed " + std::to_string(limits_.max_settings_bytes) + " bytes");
     }
     append(s.settings, frame.payload);
     if (cont) {
-      if (end) return fail(where + ": stream ended inside its stream settings");
-      s.settings_pending = true;
+      if (end) return bad(SE::EndInsideSettings, "stream ended inside its stream settings");
+      s.state = cell.next;
       return std::optional<Frame>{};
     }
-    s.settings_pending = false;
-    s.settings_done = true;
     auto values = cbor_decode_all(s.settings);
-    if (!values) return fail(where + ": stream settings are not valid CBOR: " + values.error().message);
-    if (values->empty()) return fail(where + ": stream settings contain no CBOR value");
+    if (!values) return bad(SE::SettingsInvalid, "stream settings are not valid CBOR: " + values.error().message);
+    if (values->empty()) return bad(SE::SettingsInvalid, "stream settings contain no CBOR value");
     const json& name = (*values)[0];
-    if (!name.is_binary()) return fail(where + ": stream settings profile name is not a byte string");
+    if (!name.is_binary()) return bad(SE::SettingsInvalid, "stream settings profile name is not a byte string");
     const std::string profile(name.get_binary().begin(), name.get_binary().end());
     auto enc = encoding_from_name(profile);
-    if (!enc) return fail(where + ": unknown stream encoding profile '" + profile + "'");
+    if (!enc) return bad(SE::SettingsInvalid, "unknown stream encoding profile '" + profile + "'");
     if (values->size() > 1) {
-      return fail(where + ": stream settings for " + profile + " have " +
-                  std::to_string(values->size() - 1) + " unexpected extra value(s)");
+      return bad(SE::SettingsInvalid, "stream settings for " + profile + " have " +
+                                          std::to_string(values->size() - 1) + " unexpected extra value(s)");
     }
     s.decoder = make_decoder(*enc, limits_.decoder);
     s.settings.clear();
     s.settings.shrink_to_fit();
-    close_if_end();
+    s.state = cell.next;
+    if (end) open_.erase(h.stream_id);
     return std::optional<Frame>{};
   }
 
-  if (s.settings_pending) {
-    return fail(where + ": frame on stream " + std::to_string(h.stream_id) +
-                " while its stream settings are incomplete");
-  }
-  s.carried_other = true;
+  s.state = cell.next;
   Frame out = frame;
   if (encoded) {
     if (!s.decoder) {
-      return fail(where + ": encoded flag on stream " + std::to_string(h.stream_id) +
-                  ", which has no stream settings");
+      return bad(SE::EncodedWithoutSettings, "encoded flag on stream " + sid + ", which has no stream settings");
     }
     decoded_.clear();
     auto r = s.decoder->decode(frame.payload, decoded_);
-    if (!r) return fail(where + ": " + r.error().message);
+    if (!r) return bad(SE::DecodeFailed, r.error().message);
     out.payload = decoded_;
   }
-  close_if_end();
+  if (end) open_.erase(h.stream_id);
   return std::optional<Frame>{out};
 }
 

@@ -4,7 +4,20 @@
 //   InputStreams   receiving side. accept(frame) checks the stream id parity,
 //                  the begin/end flags, consumes stream-settings frames (which
 //                  install a Decoder) and decodes `encoded` payloads. Used by
-//                  both reactors.
+//                  both reactors. Each open stream is in one InputStreamState:
+//
+//     state \ event        settings continuation  settings eos          other frame
+//     ------------------   ---------------------  --------------------  ----------------------
+//     fresh                settings-receiving     configured            plain
+//     settings-receiving   settings-receiving     configured            ERR inside-settings
+//     configured           ERR settings-repeated  ERR settings-repeated configured (decodes)
+//     plain                ERR settings-after-frames (both)             plain
+//
+//                  A frame with stream-begin opens a fresh stream (ERR
+//                  not-open without it, ERR already-open on an open one); one
+//                  with stream-end closes it after the frame (ERR
+//                  end-inside-settings on a settings continuation). The table
+//                  is kInputStreamTransitions in stream.cpp.
 //   PlannedFrame   a frame before encoding: what the response emitter (and the
 //                  client reactor) produce.
 //   OutputStream   sending side of one stream: id, begun flag, long-lived
@@ -21,6 +34,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "framing/bytes.hpp"
@@ -34,6 +48,30 @@ namespace hgrpc::framing {
 // "frame 3 (command-request, request 1, stream 1)": the prefix of every
 // reactor error message. Frame indexes count from 0 in arrival order.
 std::string describe_frame(std::size_t index, const FrameHeader& h);
+
+enum class InputStreamState : std::uint8_t { Fresh, SettingsReceiving, Configured, Plain };
+std::string_view input_stream_state_name(InputStreamState s);
+
+// The named errors of InputStreams (Error::name is stream_error_name(e)).
+enum class StreamError : std::uint8_t {
+  None,
+  WrongParity,             // an odd stream id from the server, or even from the client
+  UndefinedStreamFlags,
+  NotOpen,                 // first frame of a stream lacks stream-begin
+  AlreadyOpen,             // stream-begin on an open stream
+  TooManyStreams,          // over max_open_streams
+  InsideSettings,          // another frame while the stream settings are incomplete
+  SettingsRepeated,        // stream-settings after the stream's settings were complete
+  SettingsAfterFrames,     // stream-settings after other frames of the stream
+  SettingsEncoded,         // stream-settings with the encoded flag
+  SettingsFlags,           // both or neither of continuation / eos, or undefined flags
+  SettingsTooLarge,        // over max_settings_bytes
+  EndInsideSettings,       // stream-end on a settings continuation
+  SettingsInvalid,         // not a CBOR byte string naming a known profile, alone
+  EncodedWithoutSettings,  // encoded flag on a stream without stream settings
+  DecodeFailed,            // the stream's decoder rejected the payload
+};
+std::string_view stream_error_name(StreamError e);
 
 struct InputStreamLimits {
   DecoderLimits decoder;            // per stream, across the stream's life
@@ -59,6 +97,8 @@ class InputStreams {
 
   // Open streams whose settings are still incomplete (for end-of-input checks).
   std::optional<std::uint8_t> stream_with_pending_settings() const;
+  // The state of an open stream; nullopt when it is not open.
+  std::optional<InputStreamState> state_of(std::uint8_t stream_id) const;
   // The profile of an open stream, nullopt if closed or never set.
   std::optional<Encoding> encoding_of(std::uint8_t stream_id) const;
 

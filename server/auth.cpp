@@ -3,27 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "server/text.hpp"
+
 namespace hgrpc::server {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 bool constant_time_equal(std::string_view given, std::string_view expected) {
   // volatile keeps the compiler from turning the loop into an early-exit compare.
@@ -43,7 +25,7 @@ hgrpc::expected<TokenAuth, std::string> TokenAuth::load(const std::string& path)
   std::vector<std::string> tokens;
   std::string line;
   while (std::getline(in, line)) {
-    auto t = trim(line);
+    auto t = trim(line, kWhitespace);
     if (!t.empty()) tokens.emplace_back(t);
   }
   if (in.bad()) return hgrpc::unexpected<std::string>("error reading token file " + path);
@@ -52,12 +34,12 @@ hgrpc::expected<TokenAuth, std::string> TokenAuth::load(const std::string& path)
 }
 
 AuthDecision TokenAuth::check(std::string_view header) const {
-  header = trim(header);
+  header = trim(header, kWhitespace);
   constexpr std::string_view scheme = "Bearer";
   if (header.size() <= scheme.size() || !iequals(header.substr(0, scheme.size()), scheme) ||
       (header[scheme.size()] != ' ' && header[scheme.size()] != '\t'))
     return AuthDecision::Missing;
-  const auto given = trim(header.substr(scheme.size()));
+  const auto given = trim(header.substr(scheme.size()), kWhitespace);
   if (given.empty()) return AuthDecision::Missing;
   bool ok = false;
   for (const auto& t : tokens_) ok = constant_time_equal(given, t) || ok;

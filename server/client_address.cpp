@@ -4,17 +4,9 @@
 
 #include <cstring>
 
+#include "server/text.hpp"
+
 namespace hgrpc::server {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::optional<std::array<std::uint8_t, 16>> parse_ip(std::string_view address) {
   std::string text(trim(address));

@@ -3,25 +3,11 @@
 #include "server/body_processor.hpp"
 #include "server/command_registry.hpp"
 #include "server/handshake.hpp"
+#include "server/text.hpp"
 
 namespace hgrpc::server {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // Keeps a peer-chosen name short and printable in a reason line.
 std::string printable(std::string_view s) {

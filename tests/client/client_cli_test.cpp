@@ -219,6 +219,19 @@ TEST_CASE("cli: command errors exit 1, HTTP and transport errors exit 3") {
   CHECK(down_caps.exit_code == 3);
 }
 
+TEST_CASE("cli: --upload-encoding towards a server that does not list the profile is a usage error") {
+  // A Mercurial-like handshake: the API is offered, without contentencodings.
+  json handshake = json::object();
+  handshake["apibase"] = hgrpc::framing::cbor_bytes("api/");
+  handshake["apis"] = json::object({{"exp-http-v2-0003", json::object({{"commands", json::object()}})}});
+  const auto body = hgrpc::framing::cbor_encode(handshake);
+  FakeServer mercurial(200, "application/mercurial-cbor", std::string(body.begin(), body.end()));
+  auto r = run_hgrpc({"--upload-encoding", "zlib", "call", mercurial.url(), "patchedsize"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err ==
+        "hgrpc: --upload-encoding zlib: the server does not list it among the content encodings it decodes\n");
+}
+
 TEST_CASE("cli: a response of another media type, and HTTP errors with their reason line") {
   FakeServer html(200, "text/html", "<html>hello</html>");
   auto r = run_hgrpc({"call", html.url() + "api/exp-http-v2-0003", "diff"});

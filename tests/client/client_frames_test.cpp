@@ -9,21 +9,15 @@
 #include "client/frames_tool.hpp"
 #include "client_test_support.hpp"
 #include "framing/cbor.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::client;
 using namespace hgrpc::client::test;
 using hgrpc::framing::Bytes;
 using hgrpc::framing::json;
+using hgrpc::test::unhex;
 
 namespace {
-
-Bytes from_hex(const std::string& hex) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
 
 std::vector<std::filesystem::path> vector_files() {
   std::vector<std::filesystem::path> files;
@@ -59,7 +53,7 @@ TEST_CASE("frames: every spec vector encodes to its hex and decodes back to the 
       if (!v.contains("hex")) continue;
       std::string name = path.filename().string() + ":" + v["name"].get<std::string>();
       CAPTURE(name);
-      Bytes hex = from_hex(v["hex"].get<std::string>());
+      Bytes hex = unhex(v["hex"].get<std::string>());
       if (v.contains("frames")) {
         std::string text;
         for (const auto& line : v["frames"]) text += line.get<std::string>() + "\n";
@@ -103,7 +97,7 @@ TEST_CASE("frames: the CLI decodes with notes, encodes from stdin, and reports e
       "1 2 0 command-response eos \n";
   auto enc = run_hgrpc({"frames", "encode", "-"}, notation);
   REQUIRE(enc.exit_code == 0);
-  Bytes expected = from_hex(
+  Bytes expected = unhex(
       "0900000100020192486964656e74697479"
       "0b00000100020431a146737461747573426f6b"
       "1f0000010002043158"

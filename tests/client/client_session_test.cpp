@@ -154,6 +154,45 @@ TEST_CASE("request body: empty data sends one empty eos frame, small frame sizes
   CHECK(*runs2[0].data == to_bytes("0123456789"));
 }
 
+TEST_CASE("request body: with an upload encoding, requests and file data are encoded on stream 3") {
+  test::TempDir dir;
+  std::string text;
+  for (int i = 0; text.size() < 100000; ++i) text += "row " + std::to_string(i) + " of a text that compresses\n";
+  test::spit(dir.file("text"), text);
+  for (auto upload : {Encoding::Identity, Encoding::Zlib, Encoding::Zstd8mb}) {
+    CAPTURE(encoding_name(upload));
+    std::vector<Call> calls(2);
+    calls[0].command = "applypatches";
+    calls[0].data.emplace();
+    calls[0].data->add_file(dir.file("text"));
+    calls[1].command = "patchedsize";
+    ClientReactorOptions o;
+    o.upload_encoding = upload;
+    ClientReactor reactor(o);
+    Bytes body = write_body(reactor, calls, 32768);
+    std::size_t data_bytes_on_wire = 0;
+    for (const auto& h : headers_of(body)) {
+      if (h.type == static_cast<std::uint8_t>(FrameType::SenderProtocolSettings)) continue;
+      CHECK(h.stream_id == 3);
+      if (h.type == static_cast<std::uint8_t>(FrameType::CommandData)) {
+        data_bytes_on_wire += h.length;
+        if (h.length > 0) CHECK(h.stream_flags == stream_flags::kEncoded);
+      }
+    }
+    // The compressing profiles shrink this text; identity carries it as it is.
+    if (upload == Encoding::Identity) {
+      CHECK(data_bytes_on_wire == text.size());
+    } else {
+      CHECK(data_bytes_on_wire < text.size() / 4);
+    }
+    auto runs = serve(body);
+    REQUIRE(runs.size() == 2);
+    REQUIRE(runs[0].data);
+    CHECK(*runs[0].data == to_bytes(text));
+    CHECK(runs[1].name == "patchedsize");
+  }
+}
+
 namespace {
 
 // A response body where request 3 completes before 1, 5 is a command error,

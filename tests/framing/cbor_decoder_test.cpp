@@ -7,18 +7,12 @@
 #include <string>
 
 #include "framing/cbor.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::framing;
+using hgrpc::test::unhex;
 
 namespace {
-
-Bytes unhex(std::string_view h) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
 
 json decode_one(std::string_view h, CborLimits limits = {}) {
   auto r = cbor_decode_all(unhex(h), limits);

@@ -8,20 +8,12 @@
 #include <string>
 
 #include "framing/cbor.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::framing;
+using hgrpc::test::hex;
 
 namespace {
-
-std::string hex(const Bytes& b) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto c : b) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 0xF]);
-  }
-  return out;
-}
 
 std::string enc(const json& v) { return hex(cbor_encode(v)); }
 

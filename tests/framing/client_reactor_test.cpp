@@ -3,6 +3,7 @@
 // three encodings.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <thread>
@@ -16,20 +17,14 @@
 #include "framing/response_emitter.hpp"
 #include "framing/server_reactor.hpp"
 #include "tests/framing/reactor_test_util.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::framing;
 using test::owned;
 using T = FrameType;
+using hgrpc::test::unhex;
 
 namespace {
-
-Bytes unhex(std::string_view h) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
 
 // Feeds bytes to a FrameReader in random chunks; calls on(frame) per frame.
 template <class F>
@@ -70,6 +65,20 @@ void collect(std::vector<ClientEvent> events, Collected& c) {
     if (auto* e = std::get_if<Progress>(&ev)) c.progress.push_back(*e);
     if (auto* e = std::get_if<ProtocolError>(&ev)) c.protocol_errors.push_back(e->message);
   }
+}
+
+// The commands a server reactor runs for a request body fed in seeded chunks;
+// any protocol error fails the test.
+std::vector<RunCommand> serve_chunked(ByteView body, std::mt19937& rng) {
+  ServerReactor r;
+  std::vector<RunCommand> runs;
+  feed_chunked(body, rng, [&](const Frame& f) {
+    auto a = r.on_frame(f);
+    if (auto* e = std::get_if<ProtocolError>(&a)) FAIL(e->message);
+    if (auto* run = std::get_if<RunCommand>(&a)) runs.push_back(*run);
+  });
+  CHECK_FALSE(r.on_input_end().has_value());
+  return runs;
 }
 
 Bytes pseudo_random_bytes(std::size_t n, std::mt19937& rng) {
@@ -259,15 +268,7 @@ TEST_CASE("round trip: client requests through the server reactor, seeded chunki
                              data ? std::optional<ByteView>(*data) : std::nullopt));
       sent.emplace_back(args, data);
     }
-    ServerReactorOptions so;
-    ServerReactor r(so);
-    std::vector<RunCommand> runs;
-    feed_chunked(body, rng, [&](const Frame& f) {
-      auto a = r.on_frame(f);
-      if (auto* e = std::get_if<ProtocolError>(&a)) FAIL(e->message);
-      if (auto* run = std::get_if<RunCommand>(&a)) runs.push_back(*run);
-    });
-    CHECK_FALSE(r.on_input_end().has_value());
+    const std::vector<RunCommand> runs = serve_chunked(body, rng);
     REQUIRE(runs.size() == 6);
     for (int i = 0; i < 6; ++i) {
       CHECK(runs[i].request_id == 1 + 2 * i);
@@ -375,4 +376,122 @@ TEST_CASE("round trip: responses in every encoding, over one or two streams, see
       }
     }
   }
+}
+
+TEST_CASE("command data streaming: begin/send/end give call_command's exact frames") {
+  for (std::size_t size : {std::size_t{0}, std::size_t{10}, std::size_t{128}, std::size_t{133}}) {
+    CAPTURE(size);
+    ClientReactorOptions o;
+    o.max_frame_size = 64;
+    Bytes data(size);
+    for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<std::uint8_t>(i * 7);
+    ClientReactor whole(o);
+    Bytes expected;
+    REQUIRE(whole.call_command("cmd", json::object(), expected, ByteView(data)));
+    // Streamed as the session does: full frames through send_data, the rest through end_data.
+    ClientReactor streamed(o);
+    Bytes body;
+    auto id = streamed.begin_command("cmd", json::object(), body);
+    REQUIRE(id);
+    CHECK(*id == 1);
+    CHECK(streamed.request_state(1) == RequestState::SendingData);
+    ByteView rest = data;
+    while (rest.size() >= 64) {
+      REQUIRE(streamed.send_data(1, rest.first(64), body));
+      rest = rest.subspan(64);
+    }
+    REQUIRE(streamed.end_data(1, rest, body));
+    CHECK(streamed.request_state(1) == RequestState::AwaitingStatus);
+    CHECK(test::hex(body) == test::hex(expected));
+    // The frames: settings, have-data request, 64-byte continuations, a shorter eos.
+    auto frames = test::split_frames(body);
+    REQUIRE(frames.size() == 3 + size / 64);  // settings, request, data
+    CHECK(frames[1].header.flags == (command_request_flags::kNew | command_request_flags::kHaveData));
+    for (std::size_t i = 2; i + 1 < frames.size(); ++i) {
+      CHECK(frames[i].header.flags == command_data_flags::kContinuation);
+      CHECK(frames[i].payload.size() == 64);
+    }
+    CHECK(frames.back().header.flags == command_data_flags::kEos);
+    CHECK(frames.back().payload.size() == size % 64);
+  }
+}
+
+TEST_CASE("command data streaming: chunks of any size, encoded on stream 3, reach the server reactor whole") {
+  const unsigned seed = hgrpc::test::test_seed();
+  CAPTURE(seed);
+  std::mt19937 rng(seed);
+  for (auto upload : {Encoding::Identity, Encoding::Zlib, Encoding::Zstd8mb}) {
+    CAPTURE(encoding_name(upload));
+    ClientReactorOptions o;
+    o.upload_encoding = upload;
+    o.max_frame_size = 200;
+    ClientReactor c(o);
+    Bytes body;
+    const Bytes data = pseudo_random_bytes(5000 + rng() % 3000, rng);
+    REQUIRE(c.begin_command("upload", json::object({{"n", 1}}), body));
+    ByteView rest = data;
+    while (rest.size() > 700) {  // pieces unrelated to the frame size
+      const std::size_t n = 1 + rng() % 700;
+      REQUIRE(c.send_data(1, rest.first(n), body));
+      rest = rest.subspan(n);
+    }
+    REQUIRE(c.end_data(1, rest, body));
+    REQUIRE(c.call_command("after", json::object(), body));  // the stream goes on
+
+    auto frames = test::split_frames(body);
+    REQUIRE(frames.size() > 3);
+    CHECK(frames[0].header.type == static_cast<std::uint8_t>(T::SenderProtocolSettings));
+    CHECK(frames[1].header.stream_id == 3);
+    CHECK(frames[1].header.type == static_cast<std::uint8_t>(T::StreamSettings));
+    CHECK(frames[1].payload == cbor_encode(cbor_bytes(encoding_name(upload))));
+    std::size_t encoded_data = 0;
+    for (std::size_t i = 2; i < frames.size(); ++i) {
+      CHECK(frames[i].header.stream_id == 3);
+      CHECK(frames[i].payload.size() <= 200);
+      if (frames[i].header.type == static_cast<std::uint8_t>(T::CommandData) && !frames[i].payload.empty()) {
+        CHECK(frames[i].header.stream_flags == stream_flags::kEncoded);
+        ++encoded_data;
+      }
+    }
+    CHECK(encoded_data > 0);
+    if (upload != Encoding::Identity) {
+      // Compressed: the random bytes do not shrink, but the frames are not the plain data either.
+      bool differs = false;
+      for (const auto& f : frames) {
+        if (f.header.type == static_cast<std::uint8_t>(T::CommandData) && !f.payload.empty() &&
+            !std::equal(f.payload.begin(), f.payload.end(), data.begin(),
+                        data.begin() + static_cast<std::ptrdiff_t>(std::min(f.payload.size(), data.size())))) {
+          differs = true;
+        }
+      }
+      CHECK(differs);
+    }
+
+    const std::vector<RunCommand> runs = serve_chunked(body, rng);
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].name == "upload");
+    CHECK(runs[0].args == json::object({{"n", 1}}));
+    REQUIRE(runs[0].data);
+    CHECK(*runs[0].data == data);
+    CHECK(runs[1].name == "after");
+    CHECK_FALSE(runs[1].data);
+  }
+}
+
+TEST_CASE("command data streaming: data for a request that is not sending data is refused") {
+  ClientReactor c;
+  Bytes body;
+  REQUIRE(c.call_command("plain", json::object(), body));
+  const std::size_t before = body.size();
+  auto r = c.send_data(1, as_bytes("x"), body);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().name == client_error_name(ClientReactorError::DataNotExpected));
+  CHECK(r.error().message == "command data for request 1, which is awaiting-status, not sending data");
+  auto unknown = c.end_data(9, {}, body);
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message == "command data for request 9, which is not pending");
+  CHECK(body.size() == before);
+  REQUIRE(c.begin_command("up", json::object(), body));
+  REQUIRE(c.end_data(3, {}, body));
+  CHECK_FALSE(c.end_data(3, {}, body));  // already ended
 }

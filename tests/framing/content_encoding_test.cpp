@@ -9,17 +9,13 @@
 #include <string_view>
 
 #include "framing/content_encoding.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::framing;
 using namespace std::literals;
+using hgrpc::test::test_seed;
 
 namespace {
-
-// HGRPC_SEED=<n> in the environment replays a run.
-unsigned test_seed() {
-  if (const char* s = std::getenv("HGRPC_SEED")) return static_cast<unsigned>(std::stoul(s));
-  return std::random_device{}();
-}
 
 // Feeds data to the decoder in random pieces (sizes 0..max_piece).
 Result<Bytes> decode_chunked(Decoder& d, ByteView data, std::mt19937& rng, std::size_t max_piece) {

@@ -8,16 +8,13 @@
 #include <vector>
 
 #include "framing/frame_reader.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::framing;
 using namespace std::literals;
+using hgrpc::test::test_seed;
 
 namespace {
-
-unsigned test_seed() {
-  if (const char* s = std::getenv("HGRPC_SEED")) return static_cast<unsigned>(std::stoul(s));
-  return std::random_device{}();
-}
 
 std::vector<OwnedFrame> random_frames(std::mt19937& rng, int count, std::size_t max_size) {
   std::vector<OwnedFrame> frames;

@@ -7,16 +7,13 @@
 
 #include "framing/cbor.hpp"
 #include "framing/human_notation.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::framing;
 using namespace std::literals;
+using hgrpc::test::test_seed;
 
 namespace {
-
-unsigned test_seed() {
-  if (const char* s = std::getenv("HGRPC_SEED")) return static_cast<unsigned>(std::stoul(s));
-  return std::random_device{}();
-}
 
 Bytes frame_bytes(std::string_view line) {
   auto f = parse_human_frame(line);

@@ -6,6 +6,7 @@
 
 #include "framing/bytes.hpp"
 #include "framing/frame.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace hgrpc::framing::test {
 
@@ -50,11 +51,6 @@ inline std::vector<OwnedFrame> split_frames(ByteView bytes) {
   return out;
 }
 
-inline std::string hex(ByteView b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto c : b) { s += d[c >> 4]; s += d[c & 15]; }
-  return s;
-}
+using hgrpc::test::hex;
 
 }  // namespace hgrpc::framing::test

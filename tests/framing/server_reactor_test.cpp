@@ -151,7 +151,7 @@ TEST_CASE("server reactor: a response done frees its request id") {
 TEST_CASE("server reactor: frame validation errors") {
   Bytes c = request_cbor("x");
   CHECK(error_of({owned(1, 1, kB, static_cast<T>(0x0c), 0, c)}) ==
-        "frame 0 (type 0xc, request 1, stream 1): unknown frame type 0x0c");
+        "frame 0 (type 0x0c, request 1, stream 1): unknown frame type 0x0c");
   CHECK(error_of({owned(1, 1, kB, T::CommandData, 0x04, {})}) ==
         "frame 0 (command-data, request 1, stream 1): undefined flags 0x04 for command-data");
   CHECK(error_of({owned(1, 1, kB, T::ErrorResponse, 0x01, {})}) ==

@@ -137,7 +137,7 @@ TEST_CASE("bad input: an unknown frame type") {
   TestServer server;
   Bytes body;
   frame(body, 1, 1, fr::stream_flags::kBegin, 0x0c, 0, {});
-  expect_protocol_error(server, body, "frame 0 (type 0xc, request 1, stream 1): unknown frame type 0x0c");
+  expect_protocol_error(server, body, "frame 0 (type 0x0c, request 1, stream 1): unknown frame type 0x0c");
 }
 
 TEST_CASE("bad input: undefined flag bits") {

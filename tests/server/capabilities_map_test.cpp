@@ -6,21 +6,13 @@
 
 #include "framing/cbor.hpp"
 #include "tests/server/command_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::server;
 using namespace hgrpc::server::testing;
+using hgrpc::test::hex;
 
 namespace {
-
-std::string hex(const Bytes& b) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (auto c : b) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 }  // namespace
 

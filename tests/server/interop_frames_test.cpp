@@ -28,6 +28,7 @@
 #include "framing/server_reactor.hpp"
 #include "mpatch/mpatch.hpp"
 #include "tests/server/command_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::server;
 using namespace hgrpc::server::testing;
@@ -88,15 +89,7 @@ void require_mercurial() {
          "`mercurial` (scripts/install-deps does) to run the interop tests");
 }
 
-std::string hex(fw::ByteView b) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (auto c : b) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
+using hgrpc::test::hex;
 
 // Values in hg_client.py's JSON form: bytes as {"$hex": ...}.
 json hexv(std::string_view s) { return json{{"$hex", hex(fw::as_bytes(s))}}; }

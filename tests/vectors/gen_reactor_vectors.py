@@ -91,7 +91,7 @@ def server_errors():
 
     # Frame validation.
     e("unknown-frame-type", "Type 12 is unassigned.",
-      ["1 1 stream-begin 12 0 "], "frame 0 (type 0xc, request 1, stream 1): unknown frame type 0x0c")
+      ["1 1 stream-begin 12 0 "], "frame 0 (type 0x0c, request 1, stream 1): unknown frame type 0x0c")
     e("undefined-type-flags", "command-data defines flags 1 and 2 only.",
       ["1 1 stream-begin command-data 4 "], F0 % cd + "undefined flags 0x04 for command-data")
     e("flags-on-flagless-type", "error-response defines no flags.",

@@ -28,8 +28,11 @@
 #include "framing/human_notation.hpp"
 #include "framing/python_literal.hpp"
 #include "framing/server_reactor.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace hgrpc::framing;
+using hgrpc::test::hex;
+using hgrpc::test::unhex;
 namespace fs = std::filesystem;
 
 namespace {
@@ -59,24 +62,6 @@ const std::vector<Vector>& all_vectors() {
   return vectors;
 }
 
-Bytes unhex(const std::string& h) {
-  REQUIRE(h.size() % 2 == 0);
-  Bytes out;
-  for (std::size_t i = 0; i < h.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-std::string hex(ByteView b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto c : b) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
 
 json literal(const nlohmann::json& text) {
   auto v = parse_python_literal(text.get<std::string>());
