@@ -27,7 +27,10 @@ CommandRegistry registry_with_push() {
   r.add(CommandSpec{.name = "pushthing",
                     .permission = "push",
                     .args = {},
-                    .handler = [](const CommandInput&) -> CommandResult { return CommandOutput{json(1)}; }});
+                    .handler = [](const CommandInput&, ResponseSink& out) -> CommandStatus {
+                      out.value(json(1));
+                      return {};
+                    }});
   return r;
 }
 
@@ -42,6 +45,7 @@ Run run(const CommandRegistry& reg, BodyTarget target, const Bytes& body, std::s
   for (std::size_t pos = 0; pos < body.size(); pos += chunk)
     p.feed(fr::ByteView(body).subspan(pos, std::min(chunk, body.size() - pos)));
   r.result = p.finish();
+  if (r.result.framed) REQUIRE(p.write_output());
   fr::FrameReader reader(0xFFFFFF);
   reader.feed(r.out);
   for (;;) {
