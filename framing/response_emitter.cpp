@@ -102,16 +102,18 @@ void ResponseEmitter::set_stream(std::uint8_t stream_id, PlannedFrames& out) {
 void ResponseEmitter::ensure_status(PlannedFrames& out) {
   if (status_sent_) return;
   status_sent_ = true;
-  json status = json::object();
-  status["status"] = cbor_bytes("ok");
-  plan(FrameType::CommandResponse, command_response_flags::kContinuation, cbor_encode(status),
-       true, out);
+  // {b'status': b'ok'}, encoded once: it starts every successful response.
+  static const Bytes kStatusOk = [] {
+    json status = json::object();
+    status["status"] = cbor_bytes("ok");
+    return cbor_encode(status);
+  }();
+  plan(FrameType::CommandResponse, command_response_flags::kContinuation, kStatusOk, true, out);
 }
 
 void ResponseEmitter::push(ByteView raw, PlannedFrames& out) {
   const std::size_t max = options_.max_frame_size;
   while (!raw.empty()) {
-    if (pending_.capacity() < max) pending_.reserve(max);
     const std::size_t take = std::min(max - pending_.size(), raw.size());
     append(pending_, raw.first(take));
     raw = raw.subspan(take);

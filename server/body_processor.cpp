@@ -57,9 +57,7 @@ BodyProcessor::BodyProcessor(const CommandRegistry& registry, BodyTarget target,
         return plain ? framing::OutputStream(2, nullptr, options_.reactor.max_frame_size)
                      : reactor_.make_output_stream();
       },
-      [this](ByteView b) -> framing::Result<void> {
-        return spooling_ ? spool_->write(b) : sink_(b);
-      },
+      [this](ByteView b) -> framing::Result<void> { return spooling_ ? spool_->write(b) : write_out(b); },
       options_.mux);
 }
 
@@ -157,6 +155,25 @@ void BodyProcessor::protocol_error(std::string message) {
                            reactor_.respond(last_request_id_, mux_->next_stream(alone))});
 }
 
+framing::Result<void> BodyProcessor::write_out(ByteView b) {
+  // Frames are small (a status map, a value, an eos): one socket write per
+  // frame would cost a chunk header and a send() each. Coalesce up to
+  // kCoalesceBytes; a large payload goes out as it is.
+  if (out_buffer_.size() + b.size() > kCoalesceBytes) {
+    if (auto r = flush_out(); !r) return r;
+  }
+  if (b.size() >= kCoalesceBytes) return sink_(b);
+  framing::append(out_buffer_, b);
+  return {};
+}
+
+framing::Result<void> BodyProcessor::flush_out() {
+  if (out_buffer_.empty()) return {};
+  auto r = sink_(out_buffer_);
+  out_buffer_.clear();
+  return r;
+}
+
 bool BodyProcessor::fail_output(const framing::Error& e) {
   if (!output_failed_) output_error_ = e.message;
   output_failed_ = true;
@@ -250,7 +267,7 @@ framing::Result<void> BodyProcessor::write_output() {
       auto n = spool_->read(offset, buffer.get(), kChunk);
       if (!n) return hgrpc::unexpected<framing::Error>(n.error());
       if (*n == 0) break;
-      if (auto r = sink_(ByteView(buffer.get(), *n)); !r) return r;
+      if (auto r = write_out(ByteView(buffer.get(), *n)); !r) return r;
       offset += *n;
     }
     spool_->release();
@@ -260,7 +277,8 @@ framing::Result<void> BodyProcessor::write_output() {
     queue_.pop_front();
   }
   queue_.clear();
-  return mux_->finish();
+  if (auto r = mux_->finish(); !r) return r;
+  return flush_out();
 }
 
 }  // namespace hgrpc::server

@@ -135,6 +135,8 @@ class BodyProcessor {
   void run(Pending& p);
   bool drain(framing::PlannedFrames& frames, framing::ResponseEmitter& emitter);
   bool fail_output(const framing::Error& e);  // returns false
+  framing::Result<void> write_out(framing::ByteView b);  // coalescing sink_
+  framing::Result<void> flush_out();
   void reject(int status, std::string text);
   void protocol_error(std::string message);
 
@@ -160,6 +162,8 @@ class BodyProcessor {
   bool stopped_ = false;
   bool output_failed_ = false;
   std::string output_error_;
+  static constexpr std::size_t kCoalesceBytes = 64 * 1024;
+  framing::Bytes out_buffer_;  // wire bytes not yet given to sink_
 };
 
 }  // namespace hgrpc::server
