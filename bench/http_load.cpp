@@ -43,6 +43,7 @@ struct Config {
   std::uint64_t max_requests = 1'000'000;
   std::size_t commands = 200;  // multirequest
   std::uint64_t body_bytes = std::uint64_t{1} << 30;
+  std::uint64_t response_bytes = std::uint64_t{512} << 20;  // bigresponse
   int server_pid = 0;
   std::vector<std::string> encodings{"zstd-8mb", "zlib", "identity"};
   std::string dump_body;  // write the request body here and exit
@@ -154,6 +155,84 @@ int run_load(const Config& c, const ClientReactorOptions& reactor) {
   return latencies.empty() ? 1 : 0;
 }
 
+// One benchstream request for c.response_bytes (hgrpcd_bench): the response
+// is read as it arrives, its frames checked and counted, nothing kept; the
+// server's VmHWM is read after it.
+int run_bigresponse(const Config& c, const ClientReactorOptions& reactor) {
+  hgrpc::framing::ClientReactor client(reactor);
+  hgrpc::framing::Bytes body;
+  auto id = client.call_command("benchstream", {{"size", c.response_bytes}}, body);
+  if (!id) {
+    std::fprintf(stderr, "http_load: %s\n", id.error().message.c_str());
+    return 2;
+  }
+  const std::uint64_t hwm_before = c.server_pid ? vm_hwm(c.server_pid) : 0;
+  auto cli = connect(c);
+  cli->set_read_timeout(600);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = std::string(kApiPrefix) + "benchstream";
+  req.headers = post_headers();
+  req.headers.emplace("Content-Type", std::string(kMediaType));
+  req.body.assign(reinterpret_cast<const char*>(body.data()), body.size());
+  // Frames are parsed from the stream as it comes: header, payload length.
+  std::uint64_t received = 0, frames = 0, payload = 0;
+  std::size_t header_fill = 0, skip = 0;
+  std::uint8_t header[hgrpc::framing::kFrameHeaderSize];
+  bool eos = false;
+  req.content_receiver = [&](const char* data, std::size_t len, std::uint64_t, std::uint64_t) {
+    received += len;
+    while (len > 0) {
+      if (skip > 0) {
+        const auto n = std::min(skip, len);
+        skip -= n, data += n, len -= n;
+        continue;
+      }
+      header[header_fill++] = static_cast<std::uint8_t>(*data++);
+      --len;
+      if (header_fill == sizeof header) {
+        header_fill = 0;
+        skip = header[0] | (header[1] << 8) | (header[2] << 16);
+        payload += skip;
+        ++frames;
+        const std::uint8_t type = header[7] >> 4, flags = header[7] & 0x0f;
+        if (type == 0x03 && (flags & 0x02)) eos = true;
+        if (type == 0x05) eos = false;  // an error-response: not a complete answer
+      }
+    }
+    return true;
+  };
+  const auto start = Clock::now();
+  auto res = cli->send(req);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  nlohmann::json out{{"case", "bigresponse"},
+                     {"response_bytes", c.response_bytes},
+                     {"wire_bytes", received},
+                     {"frames", frames},
+                     {"payload_bytes", payload},
+                     {"encodings", c.encodings},
+                     {"seconds", seconds},
+                     {"mb_per_s", static_cast<double>(c.response_bytes) / seconds / 1e6},
+                     {"server_vmhwm_before", hwm_before},
+                     {"server_vmhwm", c.server_pid ? vm_hwm(c.server_pid) : 0}};
+  int rc = 0;
+  if (!res) {
+    out["error"] = "transport: " + httplib::to_string(res.error());
+    rc = 1;
+  } else if (res->status != 200) {
+    out["error"] = "status " + std::to_string(res->status);
+    rc = 1;
+  } else if (!eos || header_fill != 0 || skip != 0) {
+    out["error"] = "the response did not end with a complete eos frame";
+    rc = 1;
+  } else if (c.encodings == std::vector<std::string>{"identity"} && payload < c.response_bytes) {
+    out["error"] = "payload shorter than the requested size";
+    rc = 1;
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return rc;
+}
+
 // One multirequest body of c.body_bytes, chunked, generated while it is sent.
 int run_bigbody(const Config& c, const ClientReactorOptions& reactor) {
   BigBody gen(reactor, c.body_bytes);
@@ -204,8 +283,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Bounded HTTP load on an hgrpcd (or a static file server) at 127.0.0.1"};
   app.add_option("--host", c.host, "Server address");
   app.add_option("--port", c.port, "Server port")->required();
-  app.add_option("--case", c.kase, "patchedsize, applypatches, multirequest, static or bigbody")
-      ->check(CLI::IsMember({"patchedsize", "applypatches", "multirequest", "static", "bigbody"}));
+  app.add_option("--case", c.kase, "patchedsize, applypatches, multirequest, static, bigbody or bigresponse")
+      ->check(CLI::IsMember({"patchedsize", "applypatches", "multirequest", "static", "bigbody", "bigresponse"}));
   app.add_option("--path", c.path, "static: the path to GET");
   app.add_option("--connections", c.connections, "Keep-alive connections, one thread each")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
@@ -214,7 +293,9 @@ int main(int argc, char** argv) {
   app.add_option("--commands", c.commands, "multirequest: small commands per body")
       ->check(CLI::Range(std::size_t{1}, std::size_t{32767}));
   app.add_option("--body-bytes", c.body_bytes, "bigbody: body size")->transform(CLI::AsSizeValue(false));
-  app.add_option("--server-pid", c.server_pid, "bigbody: process whose VmHWM is reported");
+  app.add_option("--response-bytes", c.response_bytes, "bigresponse: response size (hgrpcd_bench)")
+      ->transform(CLI::AsSizeValue(false));
+  app.add_option("--server-pid", c.server_pid, "bigbody, bigresponse: process whose VmHWM is reported");
   app.add_option("--encodings", c.encodings, "Content encodings the client advertises, in preference")
       ->delimiter(',');
   app.add_option("--dump-body", c.dump_body, "Write the case's request body to this file and exit");
@@ -234,5 +315,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "http_load: --case static needs --path\n");
     return 2;
   }
+  if (c.kase == "bigresponse") return run_bigresponse(c, reactor);
   return c.kase == "bigbody" ? run_bigbody(c, reactor) : run_load(c, reactor);
 }

@@ -48,6 +48,9 @@ Bytes cbor_encode(const json& v);
 void cbor_append_indefinite_bytes_begin(Bytes& out);
 void cbor_append_bytes_chunk(ByteView chunk, Bytes& out);  // one definite chunk
 void cbor_append_break(Bytes& out);
+// The head of a definite-length byte string of `length` bytes; the bytes
+// follow, written by the caller (in as many pieces as it likes).
+void cbor_append_bytes_head(std::uint64_t length, Bytes& out);
 
 struct CborLimits {
   std::size_t max_depth = 64;                    // nesting of arrays and maps

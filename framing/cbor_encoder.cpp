@@ -120,4 +120,6 @@ void cbor_append_bytes_chunk(ByteView chunk, Bytes& out) {
 
 void cbor_append_break(Bytes& out) { out.push_back(0xFF); }
 
+void cbor_append_bytes_head(std::uint64_t length, Bytes& out) { put_head(kByteString, length, out); }
+
 }  // namespace hgrpc::framing

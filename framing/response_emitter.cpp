@@ -26,14 +26,59 @@ json message_atom(std::string_view msg, const std::vector<std::string>& args) {
   return atom;
 }
 
+std::string_view emitter_state_name(EmitterState s) {
+  switch (s) {
+    case EmitterState::Fresh: return "fresh";
+    case EmitterState::Values: return "values";
+    case EmitterState::IndefiniteBytes: return "indefinite-bytes";
+    case EmitterState::DefiniteBytes: return "definite-bytes";
+    case EmitterState::Finished: return "finished";
+  }
+  return "?";
+}
+
+std::string_view emitter_error_name(EmitterError e) {
+  switch (e) {
+    case EmitterError::AfterEnd: return "after-end";
+    case EmitterError::ChunkOutsideBytes: return "chunk-outside-bytes";
+    case EmitterError::BytesEndOutsideBytes: return "bytes-end-outside-bytes";
+    case EmitterError::ValueInsideBytes: return "value-inside-bytes";
+    case EmitterError::BytesBeginInsideBytes: return "bytes-begin-inside-bytes";
+    case EmitterError::EndInsideBytes: return "end-inside-bytes";
+    case EmitterError::BytesEndOfDefinite: return "bytes-end-of-definite";
+    case EmitterError::ChunkExceedsLength: return "chunk-exceeds-length";
+  }
+  return "?";
+}
+
 ResponseEmitter::ResponseEmitter(std::uint16_t request_id, std::uint8_t stream_id,
                                  EmitterOptions options)
     : request_id_(request_id), stream_id_(stream_id), options_(options) {
   options_.max_frame_size = std::max(options_.max_frame_size, kMinFrameSize);
 }
 
-void ResponseEmitter::check_open(const char* what) const {
-  if (finished_) throw std::logic_error(std::string("ResponseEmitter::") + what + " after the response ended");
+EmitterState ResponseEmitter::transition(Event event, const char* call) const {
+  using S = EmitterState;
+  using E = EmitterError;
+  auto misuse = [&](E e) -> S {
+    throw EmitterMisuse(e, std::string("ResponseEmitter::") + call + ": " +
+                               std::string(emitter_error_name(e)) + " (request " +
+                               std::to_string(request_id_) + ", state " +
+                               std::string(emitter_state_name(state_)) + ")");
+  };
+  if (state_ == S::Finished) return misuse(E::AfterEnd);
+  const bool in_bytes = state_ == S::IndefiniteBytes || state_ == S::DefiniteBytes;
+  switch (event) {
+    case Event::Value: return in_bytes ? misuse(E::ValueInsideBytes) : S::Values;
+    case Event::BytesBegin: return in_bytes ? misuse(E::BytesBeginInsideBytes) : state_;
+    case Event::BytesChunk: return in_bytes ? state_ : misuse(E::ChunkOutsideBytes);
+    case Event::BytesEnd:
+      if (state_ == S::IndefiniteBytes) return S::Values;
+      return misuse(state_ == S::DefiniteBytes ? E::BytesEndOfDefinite : E::BytesEndOutsideBytes);
+    case Event::End: return in_bytes ? misuse(E::EndInsideBytes) : S::Finished;
+    case Event::Error: return S::Finished;
+  }
+  return state_;
 }
 
 void ResponseEmitter::plan(FrameType type, std::uint8_t flags, Bytes payload, bool encode,
@@ -57,10 +102,13 @@ void ResponseEmitter::set_stream(std::uint8_t stream_id, PlannedFrames& out) {
 void ResponseEmitter::ensure_status(PlannedFrames& out) {
   if (status_sent_) return;
   status_sent_ = true;
-  json status = json::object();
-  status["status"] = cbor_bytes("ok");
-  plan(FrameType::CommandResponse, command_response_flags::kContinuation, cbor_encode(status),
-       true, out);
+  // {b'status': b'ok'}, encoded once: it starts every successful response.
+  static const Bytes kStatusOk = [] {
+    json status = json::object();
+    status["status"] = cbor_bytes("ok");
+    return cbor_encode(status);
+  }();
+  plan(FrameType::CommandResponse, command_response_flags::kContinuation, kStatusOk, true, out);
 }
 
 void ResponseEmitter::push(ByteView raw, PlannedFrames& out) {
@@ -83,67 +131,83 @@ void ResponseEmitter::flush(PlannedFrames& out) {
 }
 
 void ResponseEmitter::value(const json& v, PlannedFrames& out) {
-  check_open("value");
-  if (in_bytes_) throw std::logic_error("ResponseEmitter::value inside an indefinite byte string");
+  const auto next = transition(Event::Value, "value");
   ensure_status(out);
-  Bytes buf;
-  cbor_encode(v, buf);
-  push(buf, out);
+  scratch_.clear();
+  cbor_encode(v, scratch_);
+  push(scratch_, out);
+  state_ = next;
 }
 
 void ResponseEmitter::encoded_value(ByteView cbor, PlannedFrames& out) {
-  check_open("encoded_value");
-  if (in_bytes_) throw std::logic_error("ResponseEmitter::encoded_value inside an indefinite byte string");
+  const auto next = transition(Event::Value, "encoded_value");
   ensure_status(out);
   push(cbor, out);
+  state_ = next;
 }
 
 void ResponseEmitter::bytes_begin(PlannedFrames& out) {
-  check_open("bytes_begin");
-  if (in_bytes_) throw std::logic_error("ResponseEmitter::bytes_begin twice");
+  transition(Event::BytesBegin, "bytes_begin");
   ensure_status(out);
-  in_bytes_ = true;
-  Bytes buf;
-  cbor_append_indefinite_bytes_begin(buf);
-  push(buf, out);
+  scratch_.clear();
+  cbor_append_indefinite_bytes_begin(scratch_);
+  push(scratch_, out);
+  state_ = EmitterState::IndefiniteBytes;
+}
+
+void ResponseEmitter::bytes_begin(std::uint64_t length, PlannedFrames& out) {
+  transition(Event::BytesBegin, "bytes_begin");
+  ensure_status(out);
+  scratch_.clear();
+  cbor_append_bytes_head(length, scratch_);
+  push(scratch_, out);
+  bytes_left_ = length;
+  state_ = length == 0 ? EmitterState::Values : EmitterState::DefiniteBytes;
 }
 
 void ResponseEmitter::bytes_chunk(ByteView chunk, PlannedFrames& out) {
-  check_open("bytes_chunk");
-  if (!in_bytes_) throw std::logic_error("ResponseEmitter::bytes_chunk outside bytes_begin/bytes_end");
+  transition(Event::BytesChunk, "bytes_chunk");
   if (chunk.empty()) return;  // an empty chunk adds nothing to the string
-  Bytes buf;
-  buf.reserve(chunk.size() + 9);
-  cbor_append_bytes_chunk(chunk, buf);
-  push(buf, out);
+  if (state_ == EmitterState::DefiniteBytes) {
+    if (chunk.size() > bytes_left_) {
+      throw EmitterMisuse(EmitterError::ChunkExceedsLength,
+                          "ResponseEmitter::bytes_chunk: chunk-exceeds-length (request " +
+                              std::to_string(request_id_) + ": " + std::to_string(chunk.size()) +
+                              " bytes, " + std::to_string(bytes_left_) + " left)");
+    }
+    push(chunk, out);
+    bytes_left_ -= chunk.size();
+    if (bytes_left_ == 0) state_ = EmitterState::Values;
+    return;
+  }
+  scratch_.clear();
+  cbor_append_bytes_head(chunk.size(), scratch_);
+  push(scratch_, out);
+  push(chunk, out);
 }
 
 void ResponseEmitter::bytes_end(PlannedFrames& out) {
-  check_open("bytes_end");
-  if (!in_bytes_) throw std::logic_error("ResponseEmitter::bytes_end without bytes_begin");
-  in_bytes_ = false;
-  Bytes buf;
-  cbor_append_break(buf);
-  push(buf, out);
+  const auto next = transition(Event::BytesEnd, "bytes_end");
+  scratch_.clear();
+  cbor_append_break(scratch_);
+  push(scratch_, out);
+  state_ = next;
 }
 
 void ResponseEmitter::end(PlannedFrames& out) {
-  check_open("end");
-  if (in_bytes_) throw std::logic_error("ResponseEmitter::end inside an indefinite byte string");
+  const auto next = transition(Event::End, "end");
   ensure_status(out);
   flush(out);
   plan(FrameType::CommandResponse, command_response_flags::kEos, {}, true, out);
-  finished_ = true;
+  state_ = next;
 }
 
 void ResponseEmitter::command_error(std::string_view msg, const std::vector<std::string>& args,
                                     PlannedFrames& out) {
-  check_open("command_error");
+  const auto next = transition(Event::Error, "command_error");
   if (status_sent_) {
     // Data already went out under {status: ok}: an error-response ends it.
     flush(out);
-    pending_.clear();
-    in_bytes_ = false;
     json m = json::object();
     m["type"] = cbor_bytes(error_type_name(ErrorType::Command));
     m["message"] = json::array({message_atom(msg, args)});
@@ -153,7 +217,7 @@ void ResponseEmitter::command_error(std::string_view msg, const std::vector<std:
       return;
     }
     plan(FrameType::ErrorResponse, 0, std::move(payload), false, out);
-    finished_ = true;
+    state_ = next;
     return;
   }
   status_sent_ = true;
@@ -172,13 +236,12 @@ void ResponseEmitter::command_error(std::string_view msg, const std::vector<std:
   }
   plan(FrameType::CommandResponse, command_response_flags::kEos, Bytes(rest.begin(), rest.end()),
        false, out);
-  finished_ = true;
+  state_ = next;
 }
 
 void ResponseEmitter::error_response(ErrorType type, std::string_view msg, PlannedFrames& out) {
-  check_open("error_response");
+  const auto next = transition(Event::Error, "error_response");
   flush(out);
-  in_bytes_ = false;
   auto build = [&](std::string_view text) {
     json m = json::object();
     m["type"] = cbor_bytes(error_type_name(type));
@@ -193,11 +256,11 @@ void ResponseEmitter::error_response(ErrorType type, std::string_view msg, Plann
     payload = build(msg.substr(0, keep));
   }
   plan(FrameType::ErrorResponse, 0, std::move(payload), false, out);
-  finished_ = true;
+  state_ = next;
 }
 
 bool ResponseEmitter::text_output(const json& atoms, PlannedFrames& out) {
-  if (!options_.text_output || finished_) return false;
+  if (!options_.text_output || finished()) return false;
   Bytes payload = cbor_encode(atoms);
   if (payload.size() > options_.max_frame_size) return false;
   plan(FrameType::TextOutput, 0, std::move(payload), false, out);
@@ -207,7 +270,7 @@ bool ResponseEmitter::text_output(const json& atoms, PlannedFrames& out) {
 bool ResponseEmitter::progress(std::string_view topic, std::int64_t pos, std::uint64_t total,
                                std::string_view label, std::string_view item,
                                PlannedFrames& out) {
-  if (!options_.progress || finished_) return false;
+  if (!options_.progress || finished()) return false;
   json m = json::object();
   m["topic"] = std::string(topic);
   m["pos"] = pos;

@@ -6,7 +6,9 @@
 //   e.value(v, planned);            // {status: ok} first, then CBOR values,
 //   e.encoded_value(cbor, planned); //   pre-encoded CBOR bytes,
 //   e.bytes_begin(planned); e.bytes_chunk(c, planned); e.bytes_end(planned);
-//                                   //   or one indefinite-length byte string
+//                                   //   or one indefinite-length byte string,
+//   e.bytes_begin(n, planned); e.bytes_chunk(c, planned) ...;
+//                                   //   or a definite one of n bytes in pieces
 //   e.end(planned);                 // last frame, eos
 //   e.command_error("bad %s", {"x"}, planned);  // instead of / after values
 //   e.error_response(ErrorType::Server, "boom", planned);
@@ -17,8 +19,27 @@
 // frames of at most max_frame_size raw bytes (continuation, encoded) and the
 // response ends with an empty eos frame. set_stream() moves the following
 // frames to another output stream (one response spread over several streams).
+//
+// States and transitions (one table, in transition() of the .cpp):
+//
+//   state             value/encoded  bytes_begin  bytes_begin(n)  bytes_chunk  bytes_end  end       errors
+//   ----------------  -------------  -----------  --------------  -----------  ---------  --------  --------
+//   fresh             values         indefinite   definite        E1           E2         finished  finished
+//   values            values         indefinite   definite        E1           E2         finished  finished
+//   indefinite-bytes  E3             E4           E4              indefinite   values     E5        finished
+//   definite-bytes    E3             E4           E4              definite (*) E6         E5        finished
+//   finished          E0             E0           E0              E0           E0         E0        E0
+//
+//   (*) back to values once the declared length is written; a chunk past it
+//       is E7. bytes_begin(0) goes straight back to values.
+//   "errors" = command_error / error_response: from any state but finished.
+//   E0 after-end, E1 chunk-outside-bytes, E2 bytes-end-outside-bytes,
+//   E3 value-inside-bytes, E4 bytes-begin-inside-bytes, E5 end-inside-bytes,
+//   E6 bytes-end-of-definite, E7 chunk-exceeds-length: EmitterMisuse
+//   exceptions (a handler's bug; the server answers it as a server error).
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +59,32 @@ struct EmitterOptions {
 };
 
 enum class ErrorType : std::uint8_t { Protocol, Server, Command };
+
+enum class EmitterState : std::uint8_t { Fresh, Values, IndefiniteBytes, DefiniteBytes, Finished };
+std::string_view emitter_state_name(EmitterState s);  // "fresh", "values", "indefinite-bytes", ...
+
+enum class EmitterError : std::uint8_t {
+  AfterEnd,
+  ChunkOutsideBytes,
+  BytesEndOutsideBytes,
+  ValueInsideBytes,
+  BytesBeginInsideBytes,
+  EndInsideBytes,
+  BytesEndOfDefinite,
+  ChunkExceedsLength,
+};
+std::string_view emitter_error_name(EmitterError e);  // "after-end", ...
+
+// An illegal emitter call: a programmer error in the producer.
+class EmitterMisuse : public std::logic_error {
+ public:
+  EmitterMisuse(EmitterError code, const std::string& message)
+      : std::logic_error(message), code_(code) {}
+  EmitterError code() const { return code_; }
+
+ private:
+  EmitterError code_;
+};
 std::string_view error_type_name(ErrorType t);  // "protocol", "server", "command"
 
 // One atom of a human-readable message: {msg: b'..', args?: [b'..', ...]}.
@@ -51,17 +98,21 @@ class ResponseEmitter {
   std::uint8_t stream_id() const { return stream_id_; }
   // Following frames go to stream_id; buffered data is flushed to the old one.
   void set_stream(std::uint8_t stream_id, PlannedFrames& out);
+  EmitterState state() const { return state_; }
   bool status_sent() const { return status_sent_; }
-  bool finished() const { return finished_; }
+  bool finished() const { return state_ == EmitterState::Finished; }
+  // Raw payload bytes buffered for the next frame (less than max_frame_size).
+  std::size_t buffered() const { return pending_.size(); }
+  const EmitterOptions& options() const { return options_; }
 
-  // Response data. Each emits the status frame first if needed. Calling any of
-  // these after finished() or inside bytes_begin/bytes_end is a programmer
-  // error (std::logic_error).
+  // Response data. Each emits the status frame first if needed. Illegal calls
+  // (table above) throw EmitterMisuse.
   void value(const json& v, PlannedFrames& out);
   void encoded_value(ByteView cbor, PlannedFrames& out);
-  void bytes_begin(PlannedFrames& out);
+  void bytes_begin(PlannedFrames& out);                        // indefinite length
+  void bytes_begin(std::uint64_t length, PlannedFrames& out);  // definite length
   void bytes_chunk(ByteView chunk, PlannedFrames& out);  // empty chunks are skipped
-  void bytes_end(PlannedFrames& out);
+  void bytes_end(PlannedFrames& out);                    // indefinite only
   // Emits buffered data now (a partial frame) instead of waiting for more.
   void flush(PlannedFrames& out);
   // Ends the response: buffered data, then an empty eos frame. A response
@@ -88,15 +139,18 @@ class ResponseEmitter {
   void ensure_status(PlannedFrames& out);
   void push(ByteView raw, PlannedFrames& out);  // buffer, cut full frames
   void plan(FrameType type, std::uint8_t flags, Bytes payload, bool encode, PlannedFrames& out);
-  void check_open(const char* what) const;
+  enum class Event : std::uint8_t { Value, BytesBegin, BytesChunk, BytesEnd, End, Error };
+  // The table: the next state for event in state_, or throws EmitterMisuse.
+  EmitterState transition(Event event, const char* call) const;
 
   std::uint16_t request_id_;
   std::uint8_t stream_id_;
   EmitterOptions options_;
-  bool status_sent_ = false;
-  bool in_bytes_ = false;
-  bool finished_ = false;
+  EmitterState state_ = EmitterState::Fresh;
+  bool status_sent_ = false;       // the {status: ...} map went out
+  std::uint64_t bytes_left_ = 0;   // of the definite byte string being written
   Bytes pending_;
+  Bytes scratch_;                  // reused encoding buffer
 };
 
 }  // namespace hgrpc::framing

@@ -448,4 +448,9 @@ ResponseEmitter ServerReactor::make_emitter(std::uint16_t request_id, std::uint8
 
 void ServerReactor::on_response_done(std::uint16_t request_id) { active_.erase(request_id); }
 
+ResponseEmitter ServerReactor::respond(std::uint16_t request_id, std::uint8_t stream_id) {
+  on_response_done(request_id);
+  return make_emitter(request_id, stream_id);
+}
+
 }  // namespace hgrpc::framing

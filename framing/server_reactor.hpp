@@ -5,9 +5,9 @@
 //   ServerReactor r(options);
 //   for each frame f:  switch on r.on_frame(f):
 //       WantFrame     -> read on
-//       RunCommand    -> dispatch; answer through r.make_emitter(id, stream)
-//                        and an OutputStream from r.make_output_stream();
-//                        r.on_response_done(id) when the response is planned
+//       RunCommand    -> dispatch; answer through e = r.respond(id, stream),
+//                        the emitter of that response on an OutputStream
+//                        from r.make_output_stream() (the id is free again)
 //       ProtocolError -> send an error and stop (every later frame errors too)
 //   at end of body:    r.on_input_end()  (error if a request is incomplete)
 //
@@ -167,6 +167,10 @@ class ServerReactor {
   // Options for emitters of this body (frame size, the client's opt-ins).
   EmitterOptions emitter_options() const;
   ResponseEmitter make_emitter(std::uint16_t request_id, std::uint8_t stream_id) const;
+  // The response to a dispatched request: its emitter, bound to stream_id.
+  // From here the server owns the response and the id may be reused (this is
+  // make_emitter + on_response_done, the one call a server needs).
+  ResponseEmitter respond(std::uint16_t request_id, std::uint8_t stream_id);
 
   // A dispatched request's response is complete: its id may be reused.
   void on_response_done(std::uint16_t request_id);

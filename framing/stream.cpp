@@ -197,6 +197,26 @@ Result<std::optional<Frame>> InputStreams::accept(std::size_t index, const Frame
   return std::optional<Frame>{out};
 }
 
+std::string_view output_stream_state_name(OutputStreamState s) {
+  switch (s) {
+    case OutputStreamState::Fresh: return "fresh";
+    case OutputStreamState::Open: return "open";
+    case OutputStreamState::Failed: return "failed";
+  }
+  return "?";
+}
+
+std::string_view output_stream_error_name(OutputStreamError e) {
+  switch (e) {
+    case OutputStreamError::WrongStream: return "wrong-stream";
+    case OutputStreamError::FrameTooLarge: return "frame-too-large";
+    case OutputStreamError::UnsplittableFrame: return "unsplittable-frame";
+    case OutputStreamError::EncoderFailed: return "encoder-failed";
+    case OutputStreamError::StreamFailed: return "stream-failed";
+  }
+  return "?";
+}
+
 OutputStream::OutputStream(std::uint8_t id, std::unique_ptr<Encoder> encoder,
                            std::size_t max_frame_size)
     : id_(id), encoder_(std::move(encoder)), max_frame_size_(std::max(max_frame_size, kMinFrameSize)) {}
@@ -206,11 +226,18 @@ std::optional<Encoding> OutputStream::encoding() const {
   return encoder_->encoding();
 }
 
+hgrpc::unexpected<Error> OutputStream::refuse(OutputStreamError e, const std::string& detail) {
+  last_error_ = e;
+  if (e == OutputStreamError::EncoderFailed) state_ = OutputStreamState::Failed;
+  return fail(std::string(output_stream_error_name(e)) + ": output stream " + std::to_string(id_) +
+              ": " + detail);
+}
+
 void OutputStream::emit(std::uint16_t request_id, FrameType type, std::uint8_t flags,
                         std::uint8_t sflags, ByteView payload, Bytes& out) {
-  if (!begun_) {
+  if (state_ == OutputStreamState::Fresh) {
     sflags |= stream_flags::kBegin;
-    begun_ = true;
+    state_ = OutputStreamState::Open;
   }
   FrameHeader h;
   h.request_id = request_id;
@@ -221,36 +248,42 @@ void OutputStream::emit(std::uint16_t request_id, FrameType type, std::uint8_t f
   append_frame(out, h, payload);
 }
 
-Result<void> OutputStream::render(const PlannedFrame& f, Bytes& out) {
-  if (f.stream_id != id_) {
-    return fail("planned frame for stream " + std::to_string(f.stream_id) +
-                " given to output stream " + std::to_string(id_));
+Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
+  if (state_ == OutputStreamState::Failed) {
+    return refuse(OutputStreamError::StreamFailed, "an earlier encoder error left it unusable");
   }
-  if (encoder_ && !settings_sent_) {
+  if (f.stream_id != id_) {
+    return refuse(OutputStreamError::WrongStream,
+                  "given a planned frame for stream " + std::to_string(f.stream_id));
+  }
+  const bool raw = !f.encode || !encoder_ || f.payload.empty();
+  if (raw && f.payload.size() > max_frame_size_) {
+    return refuse(OutputStreamError::FrameTooLarge,
+                  "planned frame of " + std::to_string(f.payload.size()) +
+                      " bytes exceeds the max frame size " + std::to_string(max_frame_size_));
+  }
+  if (!raw) {
+    scratch_.clear();
+    auto r = encoder_->encode(f.payload, scratch_);
+    if (!r) return refuse(OutputStreamError::EncoderFailed, r.error().message);
+    if (scratch_.size() > max_frame_size_ && f.type != FrameType::CommandResponse &&
+        f.type != FrameType::CommandData && f.type != FrameType::CommandRequest) {
+      return refuse(OutputStreamError::UnsplittableFrame,
+                    "encoded " + std::string(frame_type_name(static_cast<std::uint8_t>(f.type))) +
+                        " payload of " + std::to_string(scratch_.size()) + " bytes cannot be split");
+    }
+  }
+  last_error_.reset();
+  std::size_t frames = 0;
+  if (encoder_ && state_ == OutputStreamState::Fresh) {
     Bytes settings;
     cbor_encode(cbor_bytes(encoding_name(encoder_->encoding())), settings);
     emit(f.request_id, FrameType::StreamSettings, settings_flags::kEos, 0, settings, out);
-    settings_sent_ = true;
+    ++frames;
   }
-  if (!f.encode || !encoder_ || f.payload.empty()) {
-    if (f.payload.size() > max_frame_size_) {
-      return fail("planned frame of " + std::to_string(f.payload.size()) +
-                  " bytes exceeds the max frame size " + std::to_string(max_frame_size_));
-    }
-    emit(f.request_id, f.type, f.flags, 0, f.payload, out);
-    return {};
-  }
-  scratch_.clear();
-  auto r = encoder_->encode(f.payload, scratch_);
-  if (!r) return fail("encoding stream " + std::to_string(id_) + ": " + r.error().message);
-  if (scratch_.empty()) {  // nothing to send yet; keep the frame for its flags
-    emit(f.request_id, f.type, f.flags, 0, scratch_, out);
-    return {};
-  }
-  if (scratch_.size() > max_frame_size_ && f.type != FrameType::CommandResponse &&
-      f.type != FrameType::CommandData && f.type != FrameType::CommandRequest) {
-    return fail("encoded " + std::string(frame_type_name(static_cast<std::uint8_t>(f.type))) +
-                " payload of " + std::to_string(scratch_.size()) + " bytes cannot be split");
+  if (raw || scratch_.empty()) {  // empty: nothing to send yet; keep the frame for its flags
+    emit(f.request_id, f.type, f.flags, 0, raw ? ByteView(f.payload) : ByteView(scratch_), out);
+    return frames + 1;
   }
   // Flags of part i of a split frame: the series keeps going on every part
   // but the last, which keeps the planned flags.
@@ -273,9 +306,10 @@ Result<void> OutputStream::render(const PlannedFrame& f, Bytes& out) {
          rest.first(max_frame_size_), out);
     rest = rest.subspan(max_frame_size_);
     first = false;
+    ++frames;
   }
   emit(f.request_id, f.type, part_flags(first, true), stream_flags::kEncoded, rest, out);
-  return {};
+  return frames + 1;
 }
 
 OutputStream& OutputStreamSet::add(OutputStream s) {
@@ -289,14 +323,16 @@ OutputStream* OutputStreamSet::find(std::uint8_t id) {
   return it == streams_.end() ? nullptr : &it->second;
 }
 
-Result<void> OutputStreamSet::render(std::span<const PlannedFrame> planned, Bytes& out) {
+Result<std::size_t> OutputStreamSet::render(std::span<const PlannedFrame> planned, Bytes& out) {
+  std::size_t frames = 0;
   for (const auto& f : planned) {
     OutputStream* s = find(f.stream_id);
     if (!s) return fail("no output stream " + std::to_string(f.stream_id));
     auto r = s->render(f, out);
     if (!r) return r;
+    frames += *r;
   }
-  return {};
+  return frames;
 }
 
 }  // namespace hgrpc::framing

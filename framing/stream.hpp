@@ -20,11 +20,11 @@
 //                  is kInputStreamTransitions in stream.cpp.
 //   PlannedFrame   a frame before encoding: what the response emitter (and the
 //                  client reactor) produce.
-//   OutputStream   sending side of one stream: id, begun flag, long-lived
-//                  Encoder, settings-sent flag. render(planned, out) encodes
-//                  and appends wire frames. Streams share no state, so distinct
-//                  streams may render on distinct threads; one stream renders
-//                  its frames in order.
+//   OutputStream   sending side of one stream: id, state (table below),
+//                  long-lived Encoder. render(planned, out) encodes, appends
+//                  wire frames and reports how many it wrote. Streams share no
+//                  state, so distinct streams may render on distinct threads;
+//                  one stream renders its frames in order.
 //   OutputStreamSet  single-threaded convenience: renders planned frames
 //                  through the stream each names.
 #include <cstddef>
@@ -126,6 +126,32 @@ struct PlannedFrame {
 };
 using PlannedFrames = std::vector<PlannedFrame>;
 
+// Output stream states and transitions (render is the only event; an error
+// that leaves the stream usable keeps its state):
+//
+//   state   render(f) outcome                                   next    error
+//   ------  --------------------------------------------------  ------  ----------------
+//   fresh   ok: [stream-settings,] frame(s), first has begin    open
+//   open    ok: frame(s)                                        open
+//   fresh/  f names another stream                              same    wrong-stream
+//    open   unencoded payload above max_frame_size              same    frame-too-large
+//           encoded payload above max_frame_size, type that     same    unsplittable-frame
+//             cannot be split
+//           the encoder failed (its context is now unknown)     failed  encoder-failed
+//   failed  any                                                 failed  stream-failed
+enum class OutputStreamState : std::uint8_t { Fresh, Open, Failed };
+std::string_view output_stream_state_name(OutputStreamState s);  // "fresh", "open", "failed"
+
+enum class OutputStreamError : std::uint8_t {
+  WrongStream,
+  FrameTooLarge,
+  UnsplittableFrame,
+  EncoderFailed,
+  StreamFailed,
+};
+// "wrong-stream", ...: the first word of every render error message.
+std::string_view output_stream_error_name(OutputStreamError e);
+
 class OutputStream {
  public:
   // encoder == nullptr: the stream sends no stream-settings frame and never
@@ -135,30 +161,35 @@ class OutputStream {
                std::size_t max_frame_size = kDefaultEmitFrameSize);
 
   std::uint8_t id() const { return id_; }
-  bool begun() const { return begun_; }
-  bool settings_sent() const { return settings_sent_; }
+  OutputStreamState state() const { return state_; }
+  bool begun() const { return state_ != OutputStreamState::Fresh; }
+  bool settings_sent() const { return encoder_ != nullptr && begun(); }
   std::optional<Encoding> encoding() const;
+  // The error of the last failed render (nullopt after a successful one).
+  std::optional<OutputStreamError> last_error() const { return last_error_; }
 
-  // Appends the wire form of f: first, on a stream with an encoder, its
-  // stream-settings frame (with f's request id); the first frame carries
-  // stream-begin. An encoded payload is encoded and flushed (one encode call
-  // per planned frame); if it outgrows max_frame_size it is split over several
-  // frames (command-response/-data: continuation on all but the last, which
-  // keeps the planned flags; command-request: later parts lose new and gain
-  // continuation, all but the last gain more). An empty
-  // payload is never encoded (Mercurial's end-of-stream frames carry none).
-  // Errors: f is for another stream, or the encoder failed.
-  Result<void> render(const PlannedFrame& f, Bytes& out);
+  // Appends the wire form of f and returns the number of frames written:
+  // first, on a fresh stream with an encoder, its stream-settings frame (with
+  // f's request id); the first frame carries stream-begin. An encoded payload
+  // is encoded and flushed (one encode call per planned frame); if it outgrows
+  // max_frame_size it is split over several frames (command-response/-data:
+  // continuation on all but the last, which keeps the planned flags;
+  // command-request: later parts lose new and gain continuation, all but the
+  // last gain more). An empty payload is never encoded (Mercurial's
+  // end-of-stream frames carry none). Errors: see the table above; the
+  // message starts with output_stream_error_name().
+  Result<std::size_t> render(const PlannedFrame& f, Bytes& out);
 
  private:
   void emit(std::uint16_t request_id, FrameType type, std::uint8_t flags,
             std::uint8_t sflags, ByteView payload, Bytes& out);
+  hgrpc::unexpected<Error> refuse(OutputStreamError e, const std::string& detail);
 
   std::uint8_t id_;
   std::unique_ptr<Encoder> encoder_;
   std::size_t max_frame_size_;
-  bool begun_ = false;
-  bool settings_sent_ = false;
+  OutputStreamState state_ = OutputStreamState::Fresh;
+  std::optional<OutputStreamError> last_error_;
   Bytes scratch_;
 };
 
@@ -167,8 +198,9 @@ class OutputStreamSet {
  public:
   OutputStream& add(OutputStream s);
   OutputStream* find(std::uint8_t id);
-  // Renders every frame of planned through its stream (error if unknown).
-  Result<void> render(std::span<const PlannedFrame> planned, Bytes& out);
+  // Renders every frame of planned through its stream (error if unknown);
+  // returns the number of wire frames written.
+  Result<std::size_t> render(std::span<const PlannedFrame> planned, Bytes& out);
 
  private:
   std::map<std::uint8_t, OutputStream> streams_;

@@ -290,6 +290,19 @@ def memory_targets(t, raw):
           % (m["body_bytes"] / 1024 / MiB, m["requests"]), hwm, "MiB",
           "idle before: %.1f MiB" % (m.get("server_vmhwm_before", 0) / MiB), "<= 64 MiB", v)
     t.add("  the same body: ingest rate", m["mb_per_s"], "MB/s")
+    p = os.path.join(raw, "memory-response.jsonl")
+    if not os.path.exists(p):
+        return
+    for line in open(p):
+        m = json.loads(line)
+        hwm = m.get("server_vmhwm", 0) / MiB
+        v = verdict(hwm <= 64 and not m.get("error"), "%.1f MiB" % hwm)
+        if m.get("error"):
+            v += "; " + m["error"]
+        t.add("hgrpcd peak RSS (VmHWM) while one %d MiB response streams out (%s, benchstream)"
+              % (m["response_bytes"] / MiB, ",".join(m["encodings"])), hwm, "MiB",
+              "idle before: %.1f MiB; %.0f MB/s" % (m.get("server_vmhwm_before", 0) / MiB, m["mb_per_s"]),
+              "<= 64 MiB", v)
 
 
 def main():

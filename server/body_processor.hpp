@@ -1,16 +1,31 @@
 #pragma once
 // BodyProcessor: one request body from bytes to framed output, without HTTP
-// (so tests and fuzzers drive it in-process). Body chunks go through a
-// FrameReader into the ServerReactor; each command runs as soon as its
-// request frames are complete; its response is planned by a ResponseEmitter
-// and rendered through an OutputMux into the sink at once.
+// (so tests and fuzzers drive it in-process). Two phases:
+//
+//   feed()/finish()  body chunks go through a FrameReader into the
+//                    ServerReactor; each complete request is checked (URL,
+//                    permission, known command) and queued with its emitter,
+//                    already bound to its output stream (ServerReactor::
+//                    respond). cpp-httplib sends a response only once the
+//                    body is consumed, so a handler run now could not write
+//                    to the socket: requests wait, holding their arguments
+//                    and data. Once the queue holds more than
+//                    max_queued_bytes, its oldest requests run at once and
+//                    their frames go to a ResponseSpool (memory, then an
+//                    unlinked file), so a body of many requests keeps bounded
+//                    memory as before.
+//   write_output()   replays the spool, then runs the requests still queued
+//                    in order; each writes into a ResponseSink whose frames go
+//                    through the OutputMux straight to the sink (the socket),
+//                    blocking while the response window is full. A protocol
+//                    error is queued last and leaves the same way.
 //
 // Outcomes:
 //   200 framed   every request answered (command errors are responses too)
-//   400 framed   a protocol error before any output: the body is one
+//   400 framed   a protocol error before any request was complete: the body is one
 //                error-response frame {type: b'protocol', message: [{msg}]}
 //                on stream 2 (no encoding, so any client can read it)
-//   200 framed   a protocol error after output started: an error-response
+//   200 framed   a protocol error after a complete request: an error-response
 //                frame ends the output (on the stream the output used)
 //   403 / 400    text/plain, before any output: a command the URL's
 //                permission does not allow (a push command under ro/), or a
@@ -23,6 +38,7 @@
 // multirequest is a command error for that request.
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -36,6 +52,8 @@
 #include "server/access_log.hpp"
 #include "server/command_registry.hpp"
 #include "server/output_mux.hpp"
+#include "server/response_sink.hpp"
+#include "server/response_spool.hpp"
 
 namespace hgrpc::server {
 
@@ -51,7 +69,13 @@ struct BodyOptions {
   std::size_t max_frame_size = framing::kDefaultMaxPayload;  // frames accepted
   framing::ServerReactorOptions reactor;  // its max_frame_size: frames emitted
   CommandLimits limits;
-  OutputMuxOptions mux;
+  OutputMuxOptions mux;  // its window_bytes is derived from response_window_bytes
+  // One response's frames in memory at once (--response-window-bytes).
+  std::uint64_t response_window_bytes = std::uint64_t{4} << 20;
+  // Arguments and data of the requests queued while the body is read; above
+  // it the oldest run at once into the spool (--response-window-bytes).
+  std::uint64_t max_queued_bytes = std::uint64_t{4} << 20;
+  std::uint64_t spool_memory_bytes = std::uint64_t{32} << 20;  // --spool-bytes
 };
 
 struct BodyResult {
@@ -74,22 +98,47 @@ class BodyProcessor {
   // Consumes a chunk of the body. False once the outcome is decided and the
   // rest of the body is not needed (an error); feeding more is then a no-op.
   bool feed(framing::ByteView chunk);
-  // End of the body: final checks, waits for rendering, returns the outcome.
+  // End of the body: final checks; returns the outcome (status, framed).
   BodyResult finish();
+  // For a framed outcome: runs the queued requests and writes every frame to
+  // the sink. Errors: the sink failed (the peer is gone) or a stream could
+  // not render; the remaining requests are skipped.
+  framing::Result<void> write_output();
 
   bool done() const { return stopped_; }
   const CommandTally& commands() const { return tally_; }
   std::uint64_t frames_in() const { return reader_.frames_read(); }
-  std::uint64_t frames_out() const;
-  std::uint64_t bytes_out() const;
+  std::uint64_t frames_out() const { return mux_->frames_written(); }
+  std::uint64_t bytes_out() const { return mux_->bytes_written(); }
+  const OutputMux& mux() const { return *mux_; }
+  // Most planned bytes of output held at once (at most): the largest batch a
+  // sink handed over plus the most the mux held. Within response_window_bytes
+  // unless a handler writes one piece larger than a batch.
+  // Whether requests ran while the body was read (their output spooled).
+  bool spooled() const { return spool_ != nullptr; }
+  std::uint64_t max_buffered_bytes() const { return max_batch_ + mux_->max_pending_bytes(); }
 
  private:
+  // A request waiting for write_output(): a command to run, a command error
+  // decided at queue time, or the protocol error that ends the output.
+  struct Pending {
+    framing::RunCommand cmd;
+    const CommandSpec* spec = nullptr;
+    std::optional<CommandError> refusal;
+    std::optional<std::string> protocol_error;
+    framing::ResponseEmitter emitter;
+    std::uint64_t held = 0;  // counted in queued_bytes_
+  };
+
   void on_frame(const framing::Frame& f);
-  void run_command(framing::RunCommand& cmd);
+  void queue_command(framing::RunCommand& cmd);
+  void run(Pending& p);
+  bool drain(framing::PlannedFrames& frames, framing::ResponseEmitter& emitter);
+  bool fail_output(const framing::Error& e);  // returns false
+  framing::Result<void> write_out(framing::ByteView b);  // coalescing sink_
+  framing::Result<void> flush_out();
   void reject(int status, std::string text);
   void protocol_error(std::string message);
-  void server_error(std::string message);
-  void submit(framing::PlannedFrames frames);
 
   const CommandRegistry& registry_;
   BodyTarget target_;
@@ -101,10 +150,20 @@ class BodyProcessor {
   std::unique_ptr<OutputMux> mux_;
   CommandTally tally_;
   BodyResult result_;
+  std::deque<Pending> queue_;
+  std::size_t commands_queued_ = 0;  // queue_ entries that answer a request
+  std::uint64_t queued_bytes_ = 0;
+  std::uint64_t on_stream_ = 0;      // payload bytes of the running response on its stream
   std::uint16_t last_request_id_ = 0;
-  std::uint64_t direct_frames_ = 0;  // written to the sink outside the mux
-  std::uint64_t direct_bytes_ = 0;
+  std::unique_ptr<ResponseSpool> spool_;  // output of requests run early
+  bool spooling_ = false;                  // the mux writes to spool_
+  std::size_t batch_bytes_ = 0;      // a ResponseSink drains every batch_bytes_
+  std::uint64_t max_batch_ = 0;
   bool stopped_ = false;
+  bool output_failed_ = false;
+  std::string output_error_;
+  static constexpr std::size_t kCoalesceBytes = 64 * 1024;
+  framing::Bytes out_buffer_;  // wire bytes not yet given to sink_
 };
 
 }  // namespace hgrpc::server

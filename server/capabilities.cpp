@@ -19,8 +19,8 @@ framing::json capabilities_map(const CommandRegistry& registry, const CommandLim
        {{"maxframesize", limits.max_frame_size},
         {"maxbodybytes", limits.max_body_bytes},
         {"maxoutputbytes", limits.max_output_bytes}}},
-      // Read by Mercurial's narrow and stream-clone code paths; harmless empty
-      // values since hgrpcd serves neither file paths nor a store.
+      // Sent as Mercurial's server sends them; its 5.8 client reads neither.
+      // Empty: hgrpcd serves neither file paths nor a store.
       {"pathfilterprefixes", json::array()},
       {"rawrepoformats", json::array()},
   };

@@ -190,14 +190,40 @@ const CommandSpec* CommandRegistry::find(std::string_view name) const {
   return it == commands_.end() ? nullptr : &it->second;
 }
 
-CommandResult CommandRegistry::run(const CommandSpec& spec, const json& args,
-                                   std::optional<framing::ByteView> data,
-                                   const CommandLimits& limits) const {
+CommandStatus CommandRegistry::execute(const CommandSpec& spec, const json& args,
+                                       std::optional<framing::ByteView> data,
+                                       const CommandLimits& limits, ResponseSink& sink) const {
   const json& given = args.is_null() ? empty_args() : args;
   auto checked = check_args(spec, given, data.has_value());
   if (!checked) return hgrpc::unexpected<CommandError>(std::move(checked.error()));
   CommandInput input{*checked ? **checked : given, data, limits, *this};
-  return spec.handler(input);
+  return spec.handler(input, sink);
+}
+
+CommandResult CommandRegistry::run(const CommandSpec& spec, const json& args,
+                                   std::optional<framing::ByteView> data,
+                                   const CommandLimits& limits) const {
+  // The values come back from the frames the handler produced: the status
+  // map first, then the data, all in command-response frames.
+  framing::Bytes payload;
+  framing::ResponseEmitter emitter(0, 0);
+  ResponseSink sink(
+      emitter,
+      [&](framing::PlannedFrames& frames, framing::ResponseEmitter&) {
+        for (const auto& f : frames) framing::append(payload, f.payload);
+        return true;
+      },
+      std::size_t{1} << 20);
+  auto status = execute(spec, args, data, limits, sink);
+  if (!status) return hgrpc::unexpected<CommandError>(std::move(status.error()));
+  sink.finish();
+  framing::CborLimits cbor;
+  cbor.max_string_bytes = payload.size();
+  auto values = framing::cbor_decode_all(payload, cbor);
+  if (!values || values->empty())
+    throw std::logic_error("command " + spec.name + " produced undecodable output");
+  values->erase(values->begin());  // {status: ok}
+  return std::move(*values);
 }
 
 json CommandRegistry::commands_capability() const {

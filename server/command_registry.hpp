@@ -22,6 +22,7 @@
 #include "compat/expected.hpp"
 #include "framing/bytes.hpp"
 #include "framing/cbor.hpp"
+#include "server/response_sink.hpp"
 
 namespace hgrpc::server {
 
@@ -74,11 +75,17 @@ struct CommandInput {
   const CommandRegistry& registry;           // the registry running the command
 };
 
-// The values of a successful response, each encoded as one CBOR value after
-// the {status: ok} map.
+// A handler writes its values into the ResponseSink as it produces them and
+// returns success or a command error. An error returned after values were
+// written ends the response with an error-response frame (type command); one
+// returned before any value is a {status: error} response.
+using CommandStatus = hgrpc::expected<void, CommandError>;
+using CommandHandler = std::function<CommandStatus(const CommandInput&, ResponseSink&)>;
+
+// The values of a successful response, collected (tests, tools): each was one
+// CBOR value after the {status: ok} map.
 using CommandOutput = std::vector<json>;
 using CommandResult = hgrpc::expected<CommandOutput, CommandError>;
-using CommandHandler = std::function<CommandResult(const CommandInput&)>;
 
 struct CommandSpec {
   std::string name;
@@ -98,8 +105,13 @@ class CommandRegistry {
   const std::map<std::string, CommandSpec, std::less<>>& commands() const { return commands_; }
 
   // Validates args against the command's table (missing, ill-typed, unknown
-  // arguments -> CommandError naming the argument), then runs the handler.
-  // The caller has already checked that the command exists and is permitted.
+  // arguments -> CommandError naming the argument), then runs the handler,
+  // which writes into sink. The caller has already checked that the command
+  // exists and is permitted.
+  CommandStatus execute(const CommandSpec& spec, const json& args,
+                        std::optional<framing::ByteView> data, const CommandLimits& limits,
+                        ResponseSink& sink) const;
+  // Same, collecting the values in memory (tests and tools; not the server).
   CommandResult run(const CommandSpec& spec, const json& args, std::optional<framing::ByteView> data,
                     const CommandLimits& limits) const;
 

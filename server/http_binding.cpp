@@ -18,7 +18,6 @@
 #include "server/client_address.hpp"
 #include "server/compression_pool.hpp"
 #include "server/handshake.hpp"
-#include "server/response_spool.hpp"
 #include "server/route.hpp"
 
 namespace hgrpc::server {
@@ -153,6 +152,9 @@ void HttpServer::Impl::configure() {
   ro.input_streams.max_open_streams = options.max_open_streams;
   ro.max_frame_size = std::min<std::size_t>(framing::kDefaultEmitFrameSize, options.max_frame_size);
   body_options.limits = limits;
+  body_options.response_window_bytes = options.response_window_bytes;
+  body_options.max_queued_bytes = options.response_window_bytes;
+  body_options.spool_memory_bytes = options.spool_bytes;
   const std::size_t compress = effective_compress_threads(options);
   body_options.mux.max_streams = compress;
   pool = std::make_unique<CompressionPool>(compress > 1 ? compress : 0);
@@ -334,11 +336,20 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
     return refuse();
   }
 
-  auto spool = std::make_shared<ResponseSpool>(options.spool_bytes);
-  BodyProcessor body(
+  // The handlers run once the body is read, inside the content provider
+  // below, writing through the mux straight to the socket (DataSink::write
+  // blocks: that is the backpressure).
+  auto out = std::make_shared<httplib::DataSink*>(nullptr);
+  auto body_ptr = std::make_shared<BodyProcessor>(
       registry, BodyTarget{route.read_write, route.command}, body_options, pool.get(),
-      [spool](framing::ByteView b) { return spool->write(b); },
+      [out](framing::ByteView b) -> framing::Result<void> {
+        tl_request.bytes_out += b.size();
+        if (!(*out)->write(reinterpret_cast<const char*>(b.data()), b.size()))
+          return framing::fail("the client stopped reading the response");
+        return {};
+      },
       [this](std::string_view command, bool ok) { metrics.command_run(command, ok); });
+  BodyProcessor& body = *body_ptr;
 
   std::uint64_t received = 0;
   bool too_large = false;
@@ -398,30 +409,18 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
     text(res, result.status, result.text);
     return;
   }
-  metrics.frames_sent(body.frames_out());
   res.status = result.status;
-  // Streams the spool out; the buffer is the only per-response allocation.
-  // (A local class may not have static data members: the size lives outside.)
-  static constexpr std::size_t kReadChunk = 64 * 1024;
-  struct Reader {
-    std::shared_ptr<ResponseSpool> spool;
-    // Not zero-filled: clearing 64 KiB per POST was a quarter of a small request's cost.
-    std::unique_ptr<std::uint8_t[]> buffer = std::make_unique_for_overwrite<std::uint8_t[]>(kReadChunk);
-  };
-  auto rd = std::make_shared<Reader>(Reader{spool});
   res.set_chunked_content_provider(
       std::string(kFramingMediaType),
-      [rd](std::size_t offset, httplib::DataSink& sink) {
-        auto n = rd->spool->read(offset, rd->buffer.get(), kReadChunk);
-        if (!n) return false;
-        if (*n == 0) {
-          sink.done();
-          return true;
-        }
-        tl_request.bytes_out += *n;
-        return sink.write(reinterpret_cast<const char*>(rd->buffer.get()), *n);
+      [this, body_ptr, out](std::size_t, httplib::DataSink& sink) {
+        *out = &sink;
+        auto r = body_ptr->write_output();
+        metrics.frames_sent(body_ptr->frames_out());
+        if (!r) return false;
+        sink.done();
+        return true;
       },
-      [rd](bool) { rd->spool->release(); });
+      nullptr);
 }
 
 HttpServer::HttpServer(Options options, const CommandRegistry& registry, AccessLog& log)

@@ -13,6 +13,9 @@
 #include "server/command_registry.hpp"
 #include "server/http_binding.hpp"
 #include "server/options.hpp"
+#ifdef HGRPC_BENCH_COMMANDS
+#include "bench/bench_commands.hpp"  // hgrpcd_bench only
+#endif
 
 using namespace hgrpc::server;
 
@@ -37,7 +40,13 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   AccessLog log(options.log_format, options.access_log);
-  const CommandRegistry registry = CommandRegistry::standard();
+  const CommandRegistry registry = [] {
+    CommandRegistry r = CommandRegistry::standard();
+#ifdef HGRPC_BENCH_COMMANDS
+    r.add(hgrpc::bench::bench_stream_command());
+#endif
+    return r;
+  }();
   HttpServer server(options, registry, log);
   auto port = server.bind();
   if (!port) {

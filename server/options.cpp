@@ -64,6 +64,11 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
                  "arriving; the rest goes to an unlinked temporary file")
       ->envname("HGRPCD_SPOOL_BYTES")
       ->transform(size_unit);
+  app.add_option("--response-window-bytes", o.response_window_bytes,
+                 "Output of one response held in memory at once; the handler waits for "
+                 "the connection beyond it")
+      ->envname("HGRPCD_RESPONSE_WINDOW_BYTES")
+      ->transform(size_unit);
   app.add_option("--max-request-bytes", o.max_request_bytes,
                  "Largest command request: CBOR arguments plus command data")
       ->envname("HGRPCD_MAX_REQUEST_BYTES")

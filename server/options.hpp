@@ -24,6 +24,7 @@ struct Options {
   std::uint64_t max_output_bytes = std::uint64_t{256} << 20;  // per command response
   std::size_t compress_threads = 0;      // 0: number of cores
   std::uint64_t spool_bytes = std::uint64_t{32} << 20;  // response bytes kept in memory
+  std::uint64_t response_window_bytes = std::uint64_t{4} << 20;  // one response in memory
   std::uint64_t max_request_bytes = std::uint64_t{256} << 20;  // one command's args + data
   std::size_t max_receiving_requests = 1024;  // requests arriving at once in one body
   std::uint64_t max_stream_decoded_bytes = std::uint64_t{1} << 30;  // per input stream

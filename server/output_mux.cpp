@@ -1,21 +1,14 @@
 #include "server/output_mux.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
 namespace hgrpc::server {
 
 using framing::Bytes;
 using framing::ByteView;
 using framing::Result;
-
-std::uint64_t count_frames(ByteView wire) {
-  std::uint64_t n = 0;
-  std::size_t pos = 0;
-  while (pos + framing::kFrameHeaderSize <= wire.size()) {
-    const std::size_t len = wire[pos] | (wire[pos + 1] << 8) | (wire[pos + 2] << 16);
-    pos += framing::kFrameHeaderSize + len;
-    ++n;
-  }
-  return n;
-}
 
 OutputMux::OutputMux(CompressionPool* pool, StreamFactory make_stream, Sink sink,
                      OutputMuxOptions options)
@@ -25,6 +18,7 @@ OutputMux::OutputMux(CompressionPool* pool, StreamFactory make_stream, Sink sink
       options_(options) {
   if (options_.max_streams == 0) options_.max_streams = 1;
   if (options_.split_bytes == 0) options_.split_bytes = 1;
+  if (options_.window_bytes == 0) options_.window_bytes = 1;
 }
 
 OutputMux::~OutputMux() {
@@ -32,14 +26,33 @@ OutputMux::~OutputMux() {
   cv_.wait(lock, [&] { return running_lanes_ == 0; });
 }
 
-OutputMux::Lane& OutputMux::lane(std::size_t index) {
+std::uint8_t OutputMux::next_stream(bool plain) {
+  std::lock_guard lock(mutex_);
+  const std::size_t index = next_lane_;
+  next_lane_ = (next_lane_ + 1) % options_.max_streams;
   while (lanes_.size() <= index) {
-    auto l = std::make_unique<Lane>(make_stream_());
+    auto l = std::make_unique<Lane>(make_stream_(plain && lanes_.empty()));
     const auto enc = l->stream.encoding();
     l->inline_render = pool_ == nullptr || !enc || *enc == framing::Encoding::Identity;
     lanes_.push_back(std::move(l));
   }
-  return *lanes_[index];
+  return lanes_[index]->stream.id();
+}
+
+OutputMux::Lane* OutputMux::find_lane(std::uint8_t stream_id) {
+  for (auto& l : lanes_)
+    if (l->stream.id() == stream_id) return l.get();
+  return nullptr;
+}
+
+void OutputMux::render(Lane& l, Job& job) {
+  auto r = l.stream.render(job.frame, job.out);
+  if (r) {
+    job.frames = *r;
+  } else {
+    job.error = r.error();
+  }
+  job.frame.payload = Bytes{};
 }
 
 void OutputMux::run_lane(Lane& l) {
@@ -58,10 +71,8 @@ void OutputMux::run_lane(Lane& l) {
     }
     // Rendering runs unlocked: only this strand touches the lane's stream and
     // this job until `done` is published.
-    auto r = l.stream.render(job->frame, job->out);
+    render(l, *job);
     std::lock_guard lock(mutex_);
-    if (!r) job->error = r.error();
-    job->frame.payload = Bytes{};
     job->done = true;
     cv_.notify_all();
   }
@@ -72,13 +83,12 @@ void OutputMux::enqueue(Lane& l, framing::PlannedFrame frame) {
   job->frame = std::move(frame);
   job->planned = job->frame.payload.size();
   pending_bytes_ += job->planned;
+  max_pending_ = std::max(max_pending_, pending_bytes_);
   Job* raw = job.get();
   order_.push_back(std::move(job));
   const bool cheap = l.inline_render || raw->planned <= options_.inline_render_bytes;
   if (cheap && !l.running && l.queue.empty()) {
-    auto r = l.stream.render(raw->frame, raw->out);
-    if (!r) raw->error = r.error();
-    raw->frame.payload = Bytes{};
+    render(l, *raw);
     raw->done = true;
     return;
   }
@@ -97,7 +107,6 @@ Result<void> OutputMux::drain_locked(std::unique_lock<std::mutex>& lock) {
   while (!order_.empty() && order_.front()->done) {
     std::unique_ptr<Job> job = std::move(order_.front());
     order_.pop_front();
-    pending_bytes_ -= job->planned;
     if (job->error && !error_) error_ = job->error;
     if (!error_) {
       // The sink may block on I/O; frames of other streams keep rendering.
@@ -106,40 +115,40 @@ Result<void> OutputMux::drain_locked(std::unique_lock<std::mutex>& lock) {
       lock.lock();
       if (!r && !error_) error_ = r.error();
       if (!error_) {
-        frames_written_ += count_frames(job->out);
+        frames_written_ += job->frames;
         bytes_written_ += job->out.size();
       }
     }
+    pending_bytes_ -= job->planned;  // after the write: the window covers the socket wait
   }
   if (error_) return hgrpc::unexpected<framing::Error>(*error_);
   return {};
 }
 
-Result<void> OutputMux::submit(framing::PlannedFrames frames) {
+Result<void> OutputMux::submit(framing::PlannedFrames& frames) {
   if (frames.empty()) return {};
   started_ = true;
   std::unique_lock lock(mutex_);
-  if (error_) return hgrpc::unexpected<framing::Error>(*error_);
-  std::size_t index = next_lane_;
-  next_lane_ = (next_lane_ + 1) % options_.max_streams;
-  std::size_t in_lane = 0;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (options_.max_streams > 1 && in_lane >= options_.split_bytes) {
-      index = next_lane_;
-      next_lane_ = (next_lane_ + 1) % options_.max_streams;
-      in_lane = 0;
-    }
-    Lane& l = lane(index);
-    frames[i].stream_id = l.stream.id();
-    in_lane += frames[i].payload.size();
-    enqueue(l, std::move(frames[i]));
-    // Bound memory: wait for rendering and write finished frames out.
-    while (pending_bytes_ > options_.max_pending_bytes) {
-      std::uint64_t before = pending_bytes_;
-      if (auto r = drain_locked(lock); !r) return r;
+  for (auto& f : frames) {
+    if (error_) break;
+    Lane* l = find_lane(f.stream_id);
+    if (l == nullptr)
+      throw std::logic_error("OutputMux: frame for stream " + std::to_string(f.stream_id) +
+                             ", which next_stream() never returned");
+    // Backpressure: wait until the frame fits the window (a frame larger
+    // than the window goes alone).
+    bool waited = false;
+    while (pending_bytes_ > 0 && pending_bytes_ + f.payload.size() > options_.window_bytes) {
+      waited = true;
+      const std::uint64_t before = pending_bytes_;
+      if (!drain_locked(lock)) break;
       if (pending_bytes_ == before) cv_.wait(lock);
     }
+    if (waited) ++window_waits_;
+    if (error_) break;
+    enqueue(*l, std::move(f));
   }
+  frames.clear();
   return drain_locked(lock);
 }
 

@@ -6,7 +6,7 @@ namespace hgrpc::server::commands {
 
 namespace {
 
-CommandResult run(const CommandInput& in) {
+CommandStatus run(const CommandInput& in, ResponseSink& out) {
   std::vector<json> items;  // owns the decoded command data
   ByteView base;
   std::vector<ByteView> deltas;
@@ -24,7 +24,8 @@ CommandResult run(const CommandInput& in) {
   mpatch::Limits limits{.max_output_bytes = in.limits.max_output_bytes};
   auto text = mpatch::apply(base, deltas, limits);
   if (!text) return fail_command(patch_error("apply patches", text.error()));
-  return CommandOutput{json::binary(std::move(*text))};
+  out.bytes(*text);
+  return {};
 }
 
 }  // namespace

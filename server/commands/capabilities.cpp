@@ -7,8 +7,9 @@ CommandSpec capabilities_command() {
       .name = "capabilities",
       .permission = "pull",
       .args = {},
-      .handler = [](const CommandInput& in) -> CommandResult {
-        return CommandOutput{capabilities_map(in.registry, in.limits)};
+      .handler = [](const CommandInput& in, ResponseSink& out) -> CommandStatus {
+        out.value(capabilities_map(in.registry, in.limits));
+        return {};
       },
   };
 }

@@ -8,7 +8,7 @@ namespace hgrpc::server::commands {
 
 namespace {
 
-CommandResult run(const CommandInput& in) {
+CommandStatus run(const CommandInput& in, ResponseSink& out) {
   std::vector<json> items;  // owns the decoded command data
   ByteView a;
   ByteView b;
@@ -30,7 +30,8 @@ CommandResult run(const CommandInput& in) {
   if (delta.size() > in.limits.max_output_bytes)
     return fail_command("output of %s bytes exceeds the limit of %s bytes",
                         {std::to_string(delta.size()), std::to_string(in.limits.max_output_bytes)});
-  return CommandOutput{json::binary(std::move(delta))};
+  out.bytes(delta);
+  return {};
 }
 
 }  // namespace

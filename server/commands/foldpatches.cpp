@@ -6,7 +6,7 @@ namespace hgrpc::server::commands {
 
 namespace {
 
-CommandResult run(const CommandInput& in) {
+CommandStatus run(const CommandInput& in, ResponseSink& out) {
   std::vector<json> items;  // owns the decoded command data
   std::vector<ByteView> deltas;
   if (in.data) {
@@ -21,7 +21,8 @@ CommandResult run(const CommandInput& in) {
   mpatch::Limits limits{.max_output_bytes = in.limits.max_output_bytes};
   auto folded = mpatch::fold(deltas, limits);
   if (!folded) return fail_command(patch_error("fold patches", folded.error()));
-  return CommandOutput{json::binary(std::move(*folded))};
+  out.bytes(*folded);
+  return {};
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ namespace hgrpc::server::commands {
 
 namespace {
 
-CommandResult run(const CommandInput& in) {
+CommandStatus run(const CommandInput& in, ResponseSink& out) {
   std::vector<json> items;  // owns the decoded command data
   std::vector<ByteView> deltas;
   if (in.data) {
@@ -21,7 +21,8 @@ CommandResult run(const CommandInput& in) {
   }
   auto size = mpatch::patched_size(in.args["size"].get<std::uint64_t>(), deltas);
   if (!size) return fail_command(patch_error("compute the patched size", size.error()));
-  return CommandOutput{json(*size)};
+  out.value(json(*size));
+  return {};
 }
 
 }  // namespace

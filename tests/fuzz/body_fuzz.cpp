@@ -67,6 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos += n;
   }
   const server::BodyResult r = p.finish();
+  if (r.framed) check(p.write_output().has_value());
 
   check(r.status == 200 || r.status == 400 || r.status == 403 || r.status == 500);
   if (!r.framed) {

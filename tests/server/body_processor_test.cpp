@@ -20,6 +20,7 @@ struct Run {
   Bytes out;
   BodyResult result;
   std::set<std::uint8_t> streams;
+  bool spooled = false;  // requests ran while the body was read
 };
 
 CommandRegistry registry_with_push() {
@@ -27,7 +28,10 @@ CommandRegistry registry_with_push() {
   r.add(CommandSpec{.name = "pushthing",
                     .permission = "push",
                     .args = {},
-                    .handler = [](const CommandInput&) -> CommandResult { return CommandOutput{json(1)}; }});
+                    .handler = [](const CommandInput&, ResponseSink& out) -> CommandStatus {
+                      out.value(json(1));
+                      return {};
+                    }});
   return r;
 }
 
@@ -42,6 +46,8 @@ Run run(const CommandRegistry& reg, BodyTarget target, const Bytes& body, std::s
   for (std::size_t pos = 0; pos < body.size(); pos += chunk)
     p.feed(fr::ByteView(body).subspan(pos, std::min(chunk, body.size() - pos)));
   r.result = p.finish();
+  r.spooled = p.spooled();
+  if (r.result.framed) REQUIRE(p.write_output());
   fr::FrameReader reader(0xFFFFFF);
   reader.feed(r.out);
   for (;;) {
@@ -175,4 +181,34 @@ TEST_CASE("body: protocol error before output is a 400 with one frame, an empty 
   Run empty = run(reg, {false, "multirequest"}, Bytes{});
   CHECK(empty.result.status == 200);
   CHECK(empty.out.empty());
+}
+
+TEST_CASE("body: requests run early into the spool give the bytes of requests run after the body") {
+  const auto reg = CommandRegistry::standard();
+  fr::ClientReactorOptions o;
+  o.content_encodings = {fr::Encoding::Identity};  // output sizes as written
+  fr::ClientReactor c(o);
+  Bytes body;
+  for (int i = 0; i < 6; ++i)
+    REQUIRE(c.call_command("applypatches", {{"base", bin(std::string(3000 + i, 'k'))}, {"patches", json::array()}}, body));
+  // Then a protocol error: a command-data frame for a request never opened.
+  const Bytes broken = fr::to_bytes(std::string("\x00\x00\x00\x63\x00\x01\x00\x22", 8));
+  for (const bool with_error : {false, true}) {
+    CAPTURE(with_error);
+    Bytes all = body;
+    if (with_error) fr::append(all, broken);
+    BodyOptions deferred;
+    BodyOptions early;
+    early.max_queued_bytes = 1;  // every request runs as soon as it is complete
+    Run late = run(reg, {false, "multirequest"}, all, 0, nullptr, deferred);
+    Run now = run(reg, {false, "multirequest"}, all, 0, nullptr, early);
+    CHECK(late.result.status == 200);
+    CHECK(now.result.status == 200);
+    CHECK(late.result.protocol_error == with_error);
+    CHECK(now.result.protocol_error == with_error);
+    CHECK_FALSE(late.spooled);
+    CHECK(now.spooled);
+    CHECK(now.out == late.out);
+    CHECK(late.out.size() > 6 * 3000);
+  }
 }

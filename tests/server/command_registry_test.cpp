@@ -84,9 +84,9 @@ TEST_CASE("optional arguments get their declared defaults, the table is advertis
                     .permission = "pull",
                     .args = {ArgSpec{.name = "n", .type = ArgType::Int, .required = false, .default_value = json(42)},
                              ArgSpec{.name = "flag", .type = ArgType::Bool, .required = false}},
-                    .handler = [&seen](const CommandInput& in) -> CommandResult {
+                    .handler = [&seen](const CommandInput& in, ResponseSink&) -> CommandStatus {
                       seen = in.args;
-                      return CommandOutput{};
+                      return {};
                     }});
   const CommandSpec& spec = *r.find("echo");
   REQUIRE(r.run(spec, json::object(), std::nullopt, {}).has_value());

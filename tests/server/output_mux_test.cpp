@@ -37,13 +37,18 @@ Bytes render(CompressionPool* pool, OutputMuxOptions options, std::uint32_t seed
   Bytes wire;
   {
     OutputMux mux(
-        pool, [&] { auto id = next_id; next_id += 2; return OutputStream(id, make_encoder(Encoding::Zstd8mb)); },
+        pool, [&](bool) { auto id = next_id; next_id += 2; return OutputStream(id, make_encoder(Encoding::Zstd8mb)); },
         [&](ByteView b) -> Result<void> {
           append(wire, b);
           return {};
         },
         options);
-    for (auto& r : mixed_responses(seed)) REQUIRE(mux.submit(std::move(r)));
+    for (auto& r : mixed_responses(seed)) {
+      const auto stream = mux.next_stream();
+      for (auto& f : r) f.stream_id = stream;
+      REQUIRE(mux.submit(r));
+      CHECK(r.empty());
+    }
     REQUIRE(mux.finish());
   }
   return wire;

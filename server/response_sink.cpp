@@ -1,0 +1,107 @@
+#include "server/response_sink.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "server/command_registry.hpp"
+
+namespace hgrpc::server {
+
+using framing::ByteView;
+
+ResponseSink::ResponseSink(framing::ResponseEmitter& emitter, Drain drain, std::size_t batch_bytes)
+    : emitter_(emitter), drain_(std::move(drain)), batch_bytes_(std::max<std::size_t>(batch_bytes, 1)) {}
+
+bool ResponseSink::drain_all() {
+  if (planned_.empty()) return ok_;
+  if (ok_) ok_ = drain_(planned_, emitter_);
+  drained_ = true;
+  if (!ok_) planned_.clear();
+  // The drain takes what it submits; anything it leaves counts again.
+  planned_bytes_ = 0;
+  counted_frames_ = 0;
+  return after_write_count();
+}
+
+bool ResponseSink::after_write_count() {
+  for (; counted_frames_ < planned_.size(); ++counted_frames_)
+    planned_bytes_ += planned_[counted_frames_].payload.size();
+  return ok_;
+}
+
+bool ResponseSink::after_write() {
+  after_write_count();
+  if (planned_bytes_ >= batch_bytes_) return drain_all();
+  return ok_;
+}
+
+bool ResponseSink::value(const framing::json& v) {
+  if (!ok_) return false;
+  emitter_.value(v, planned_);
+  return after_write();
+}
+
+bool ResponseSink::encoded(ByteView cbor) {
+  if (!ok_) return false;
+  emitter_.encoded_value(cbor, planned_);
+  return after_write();
+}
+
+bool ResponseSink::bytes(ByteView b) {
+  if (!bytes_begin(b.size())) return false;
+  while (!b.empty()) {
+    const auto n = std::min(b.size(), batch_bytes_);
+    if (!bytes_chunk(b.first(n))) return false;
+    b = b.subspan(n);
+  }
+  return ok_;
+}
+
+bool ResponseSink::bytes_begin(std::uint64_t length) {
+  if (!ok_) return false;
+  emitter_.bytes_begin(length, planned_);
+  return after_write();
+}
+
+bool ResponseSink::bytes_begin() {
+  if (!ok_) return false;
+  emitter_.bytes_begin(planned_);
+  return after_write();
+}
+
+bool ResponseSink::bytes_chunk(ByteView chunk) {
+  if (!ok_) return false;
+  emitter_.bytes_chunk(chunk, planned_);
+  return after_write();
+}
+
+bool ResponseSink::bytes_end() {
+  if (!ok_) return false;
+  emitter_.bytes_end(planned_);
+  return after_write();
+}
+
+bool ResponseSink::finish() {
+  if (!ok_) return false;
+  emitter_.end(planned_);
+  return drain_all();
+}
+
+bool ResponseSink::fail(const CommandError& e) {
+  if (!ok_ || emitter_.finished()) return false;
+  emitter_.command_error(e.message, e.args, planned_);
+  return drain_all();
+}
+
+bool ResponseSink::fail_server(std::string_view message) {
+  if (!ok_ || emitter_.finished()) return false;
+  if (!drained_) {
+    // Nothing went out yet: the error alone answers the request.
+    planned_.clear();
+    emitter_ = framing::ResponseEmitter(emitter_.request_id(), emitter_.stream_id(), emitter_.options());
+  }
+  emitter_.error_response(framing::ErrorType::Server, message, planned_);
+  return drain_all();
+}
+
+}  // namespace hgrpc::server
