@@ -153,7 +153,9 @@ Result<void> ClientReactor::render(std::uint16_t request_id, FrameType type, std
   f.flags = flags;
   f.payload.assign(payload.begin(), payload.end());
   f.encode = upload_.has_value();
-  return (upload_ ? *upload_ : stream1_).render(f, out);
+  auto rendered = (upload_ ? *upload_ : stream1_).render(f, out);
+  if (!rendered) return hgrpc::unexpected<Error>(rendered.error());
+  return {};
 }
 
 Result<std::uint16_t> ClientReactor::send_request(std::string_view name, const json& args, Bytes& out,
