@@ -60,12 +60,17 @@ Result<Revlog> Revlog::open(const std::filesystem::path& index_path,
   } else if (!state->index.entries.empty()) {
     auto data = ReadOnlyFile::open(data_path);
     if (!data) return hgrpc::unexpected<Error>(data.error());
-    std::uint64_t data_size = 0;
-    if (*data) {
-      auto size = (*data)->size();
-      if (!size) return hgrpc::unexpected<Error>(size.error());
-      data_size = *size;
+    if (!*data) {
+      // Mercurial writes the data before the index entries: a missing data
+      // file under entries that have data is damage, not an append.
+      for (const auto& e : state->index.entries) {
+        if (e.compressed_length > 0) return fail(state->name + ": data file " + data_path.string() + " is missing");
+      }
+      return Revlog(state);
     }
+    auto size = (*data)->size();
+    if (!size) return hgrpc::unexpected<Error>(size.error());
+    std::uint64_t data_size = *size;
     // Entries whose data is not (yet) in the .d file are an append in
     // progress: keep only the complete ones, as for the index itself.
     auto& entries = state->index.entries;
@@ -73,7 +78,7 @@ Result<Revlog> Revlog::open(const std::filesystem::path& index_path,
            entries.back().offset + entries.back().compressed_length > data_size) {
       entries.pop_back();
     }
-    if (*data) state->data = std::move(**data);
+    state->data = std::move(**data);
   }
   return Revlog(state);
 }
