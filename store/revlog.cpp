@@ -18,6 +18,7 @@ struct Revlog::State {
   RevlogIndex index;
   Bytes inline_bytes;                 // the .i file, when chunks live in it
   std::optional<ReadOnlyFile> data;   // the .d file otherwise
+  std::optional<Bytes> data_memory;   // or its bytes (from_memory)
   std::once_flag node_map_once;
   std::unordered_map<Node, int, NodeHash> node_map;
   TextCache cache;
@@ -83,6 +84,24 @@ Result<Revlog> Revlog::open(const std::filesystem::path& index_path,
   return Revlog(state);
 }
 
+Result<Revlog> Revlog::from_memory(Bytes index_file, Bytes data_file, std::string name,
+                                   const RevlogOptions& options) {
+  auto state = std::make_shared<State>(std::move(name), options);
+  auto index = parse_index(index_file, state->name);
+  if (!index) return hgrpc::unexpected<Error>(index.error());
+  state->index = std::move(*index);
+  if (state->index.inline_data) {
+    state->inline_bytes = std::move(index_file);
+  } else {
+    auto& entries = state->index.entries;
+    while (!entries.empty() && entries.back().offset + entries.back().compressed_length > data_file.size()) {
+      entries.pop_back();
+    }
+    state->data_memory = std::move(data_file);
+  }
+  return Revlog(state);
+}
+
 Result<Revlog> Revlog::open(const std::filesystem::path& store_dir, const std::string& radix,
                             const RevlogOptions& options) {
   return open(store_dir / (radix + ".i"), store_dir / (radix + ".d"), radix + ".i", options);
@@ -128,9 +147,13 @@ Result<Bytes> Revlog::raw_chunk(int rev) const {
     auto begin = state_->inline_bytes.begin() + static_cast<std::ptrdiff_t>(e.file_position);
     return Bytes(begin, begin + e.compressed_length);
   }
-  if (!state_->data) {
+  if (!state_->data && !state_->data_memory) {
     if (e.compressed_length == 0) return Bytes{};
     return fail(state_->where(rev) + "data file is missing");
+  }
+  if (state_->data_memory) {
+    auto begin = state_->data_memory->begin() + static_cast<std::ptrdiff_t>(e.file_position);
+    return Bytes(begin, begin + e.compressed_length);
   }
   auto bytes = state_->data->read(e.file_position, e.compressed_length);
   if (!bytes) return hgrpc::unexpected<Error>(with_context(state_->where(rev), bytes.error()));

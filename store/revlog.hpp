@@ -39,6 +39,10 @@ class Revlog {
   static Result<Revlog> open(const std::filesystem::path& index_path,
                              const std::filesystem::path& data_path, std::string name,
                              const RevlogOptions& options = {});
+  // A revlog over bytes in memory (for the fuzzer and tests): the .i file's
+  // bytes and, when not inline, the .d file's.
+  static Result<Revlog> from_memory(Bytes index_file, Bytes data_file, std::string name,
+                                    const RevlogOptions& options = {});
   // store_dir/<radix>.i and .d, e.g. open(store, "00manifest").
   static Result<Revlog> open(const std::filesystem::path& store_dir, const std::string& radix,
                              const RevlogOptions& options = {});
