@@ -170,6 +170,17 @@ def build_small(path, init_args=()):
     return b
 
 
+def build_nogd(path):
+    """Non-generaldelta revlogs: each delta applies to the previous rev."""
+    b = build_small(path, ["--config", "format.usegeneraldelta=false",
+                           "--config", "format.sparse-revlog=false"])
+    for i in range(40):
+        b.write("a.txt", "".join("line %d\n" % j for j in range(i * 3 + 1)))
+        b.write("big.txt", "".join("%d\n" % j for j in range(60000 + i)))
+        b.commit("nogd %d" % i)
+    return b
+
+
 def revlog_dump(store_object, text_of):
     rl = getattr(store_object, "_revlog", store_object)
     revs = []
@@ -310,6 +321,7 @@ def main():
         "nofncache": lambda p: build_small(p, ["--config", "format.usefncache=false"]),
         "nostore": lambda p: build_small(p, ["--config", "format.usestore=false"]),
         "bookstore": lambda p: build_small(p, ["--config", "format.bookmarks-in-store=true"]),
+        "nogd": build_nogd,
     }
     oracle = {}
     for name, build in repos.items():

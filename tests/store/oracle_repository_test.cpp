@@ -9,7 +9,7 @@
 namespace hgrpc::store::test {
 namespace {
 
-const char* const kFixtures[] = {"main", "zlib", "nodotencode", "nofncache", "nostore", "bookstore", "shared"};
+const char* const kFixtures[] = {"main", "zlib", "nodotencode", "nofncache", "nostore", "bookstore", "shared", "nogd"};
 
 Snapshot open_snapshot(const std::string& name) {
   auto repo = Repository::open(fixtures_dir() / name);
@@ -104,9 +104,9 @@ TEST_CASE("file metadata (copies) parses as Mercurial parses it") {
       }
     }
   }
-  // By construction: main copies a.txt and renames bin.dat; each of the six
-  // small fixtures (the share included) copies a.txt to b.txt.
-  CHECK(copies == 8);
+  // By construction: main copies a.txt and renames bin.dat; each of the
+  // seven small fixtures (the share included) copies a.txt to b.txt.
+  CHECK(copies == 9);
 }
 
 TEST_CASE("data that starts like a metadata block gets an empty block") {
@@ -178,7 +178,8 @@ TEST_CASE("requirements and the store kind of every fixture") {
   for (auto [name, kind] : {Case{"main", StoreKind::kFncacheDotencode}, Case{"zlib", StoreKind::kFncacheDotencode},
                             Case{"nodotencode", StoreKind::kFncache}, Case{"nofncache", StoreKind::kEncoded},
                             Case{"nostore", StoreKind::kBasic}, Case{"bookstore", StoreKind::kFncacheDotencode},
-                            Case{"shared", StoreKind::kFncacheDotencode}}) {
+                            Case{"shared", StoreKind::kFncacheDotencode},
+                            Case{"nogd", StoreKind::kFncacheDotencode}}) {
     INFO("fixture " << name);
     auto repo = Repository::open(fixtures_dir() / name);
     REQUIRE(repo.has_value());

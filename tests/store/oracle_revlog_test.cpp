@@ -67,6 +67,7 @@ TEST_CASE("every revlog of the store-without-fncache fixture matches Mercurial")
 TEST_CASE("every revlog of the storeless fixture matches Mercurial") { check_fixture("nostore"); }
 TEST_CASE("every revlog of the bookmarks-in-store fixture matches Mercurial") { check_fixture("bookstore"); }
 TEST_CASE("every revlog of the shared fixture matches Mercurial") { check_fixture("shared"); }
+TEST_CASE("every revlog of the non-generaldelta fixture matches Mercurial") { check_fixture("nogd"); }
 
 TEST_CASE("the main fixture covers what the tests rely on") {
   auto repo = Repository::open(fixtures_dir() / "main");
@@ -82,6 +83,24 @@ TEST_CASE("the main fixture covers what the tests rely on") {
   auto chain = snap->filelog("chain.txt");
   REQUIRE(chain.has_value());
   CHECK(chain->size() == 310);
+  int longest = 0;
+  for (int rev = 0; rev < chain->size(); ++rev) {
+    int length = 0;
+    for (int r = rev; chain->delta_parent(r) != kNullRev; r = chain->delta_parent(r)) ++length;
+    longest = std::max(longest, length);
+  }
+  CHECK(longest >= 300);
+  // Non-generaldelta: deltas against the previous rev, chains from the base.
+  auto nogd = Repository::open(fixtures_dir() / "nogd");
+  REQUIRE(nogd.has_value());
+  auto nsnap = nogd->snapshot();
+  REQUIRE(nsnap.has_value());
+  auto a = nsnap->filelog("a.txt");
+  REQUIRE(a.has_value());
+  CHECK_FALSE(a->generaldelta());
+  CHECK(a->size() == 42);
+  CHECK(a->delta_parent(41) == 40);
+  CHECK(a->entry(41).base < 40);
   // The zstd fixture's chunks are zstd frames; the zlib fixture's are zlib streams.
   auto zstd_chunk = snap->manifestlog().raw_chunk(0);
   REQUIRE(zstd_chunk.has_value());
