@@ -29,8 +29,11 @@ class ReadOnlyFile {
 
  private:
   struct Fd {
-    int fd;
+    explicit Fd(int descriptor) : fd(descriptor) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
     ~Fd();
+    int fd;
   };
   ReadOnlyFile(std::shared_ptr<Fd> fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
   std::shared_ptr<Fd> fd_;

@@ -24,6 +24,11 @@ enum Phase : std::uint8_t {
   kInternal = 96,
 };
 
+// The phase a peer is told: a publishing repository (the caller's setting,
+// Mercurial's phases.publish, default true) reports every served changeset
+// as public.
+inline Phase reported_phase(Phase phase, bool publishing) { return publishing ? kPublic : phase; }
+
 // "public", "draft", "secret", "archived", "internal".
 std::string phase_name(Phase phase);
 

@@ -142,6 +142,8 @@ TEST_CASE("phaseroots and the phase of every rev") {
   CHECK(parse_phaseroots(no_space).error().message == "phaseroots: line at offset 0: no space between phase and node");
   CHECK(parse_phaseroots("1 abc\n").error().message == "phaseroots: line at offset 0: node is not 40 hex digits");
   CHECK(phase_name(kArchived) == "archived");
+  CHECK(reported_phase(kDraft, true) == kPublic);
+  CHECK(reported_phase(kDraft, false) == kDraft);
 }
 
 TEST_CASE("bookmarks: malformed lines and unknown nodes are skipped") {
