@@ -1,0 +1,113 @@
+#include "store/chunk.hpp"
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace hgrpc::store {
+namespace {
+
+std::string too_large(std::uint64_t max_output) {
+  return "decompressed chunk is larger than the limit of " + std::to_string(max_output) + " bytes";
+}
+
+// Grows the output geometrically, never beyond max_output + 1 (one byte more
+// than allowed is enough to know the limit is exceeded).
+std::size_t next_capacity(std::size_t current, std::uint64_t max_output) {
+  std::uint64_t want = std::max<std::uint64_t>(current * 2, 4096);
+  return static_cast<std::size_t>(std::min<std::uint64_t>(want, max_output + 1));
+}
+
+Result<Bytes> inflate_zlib(ByteView in, std::uint64_t max_output) {
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) return fail("zlib: cannot initialise");
+  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
+  Bytes out(next_capacity(in.size() * 2, max_output));
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  std::size_t used = 0;
+  for (;;) {
+    if (used == out.size()) {
+      if (out.size() > max_output) return fail(too_large(max_output));
+      out.resize(next_capacity(out.size(), max_output));
+    }
+    zs.next_out = out.data() + used;
+    zs.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - used, 1u << 30));
+    std::size_t before = zs.avail_out;
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    used += before - zs.avail_out;
+    if (used > max_output) return fail(too_large(max_output));
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in != 0) {
+        return fail("zlib: " + std::to_string(zs.avail_in) + " bytes after the end of the stream");
+      }
+      out.resize(used);
+      return out;
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0) return fail("zlib: truncated stream");
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      return fail(std::string("zlib: ") + (zs.msg != nullptr ? zs.msg : "invalid data"));
+    }
+  }
+}
+
+Result<Bytes> decompress_zstd(ByteView in, std::uint64_t max_output) {
+  std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (!dctx) return fail("zstd: cannot create a context");
+  unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
+  std::size_t first = in.size() * 4;
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR) {
+    if (declared > max_output) return fail(too_large(max_output));
+    first = static_cast<std::size_t>(declared) + 1;  // +1: room to see the end without growing
+  }
+  Bytes out(std::min<std::uint64_t>(std::max<std::size_t>(first, 64), max_output + 1));
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  std::size_t used = 0;
+  for (;;) {
+    if (used == out.size()) {
+      if (out.size() > max_output) return fail(too_large(max_output));
+      out.resize(next_capacity(out.size(), max_output));
+    }
+    ZSTD_outBuffer output{out.data() + used, out.size() - used, 0};
+    std::size_t rc = ZSTD_decompressStream(dctx.get(), &output, &input);
+    used += output.pos;
+    if (ZSTD_isError(rc)) return fail(std::string("zstd: ") + ZSTD_getErrorName(rc));
+    if (used > max_output) return fail(too_large(max_output));
+    if (rc == 0) {
+      if (input.pos != input.size) {
+        return fail("zstd: " + std::to_string(input.size - input.pos) +
+                    " bytes after the end of the frame");
+      }
+      out.resize(used);
+      return out;
+    }
+    if (input.pos == input.size && output.pos < output.size) return fail("zstd: truncated frame");
+  }
+}
+
+}  // namespace
+
+Result<Bytes> decompress_chunk(ByteView chunk, std::uint64_t max_output) {
+  if (chunk.empty()) return Bytes{};
+  switch (chunk[0]) {
+    case 'u':
+      if (chunk.size() - 1 > max_output) return fail(too_large(max_output));
+      return Bytes(chunk.begin() + 1, chunk.end());
+    case '\0':
+      if (chunk.size() > max_output) return fail(too_large(max_output));
+      return Bytes(chunk.begin(), chunk.end());
+    case 'x':
+      return inflate_zlib(chunk, max_output);
+    case '(':
+      return decompress_zstd(chunk, max_output);
+    default: {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%02x", chunk[0]);
+      return fail(std::string("unknown compression type ") + buf);
+    }
+  }
+}
+
+}  // namespace hgrpc::store

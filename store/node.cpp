@@ -1,0 +1,67 @@
+#include "store/node.hpp"
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace hgrpc::store {
+namespace {
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string hex(ByteView bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (std::uint8_t b : bytes) {
+    out.push_back(kHexDigits[b >> 4]);
+    out.push_back(kHexDigits[b & 15]);
+  }
+  return out;
+}
+
+std::string hex(const Node& node) { return hex(ByteView(node)); }
+
+std::optional<Node> unhex(std::string_view text) {
+  if (text.size() != 40) return std::nullopt;
+  Node node;
+  for (std::size_t i = 0; i < 20; ++i) {
+    int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    node[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return node;
+}
+
+// OpenSSL's EVP interface (the SHA1_* functions are deprecated in 3.0).
+Node sha1(ByteView bytes) {
+  Node out;
+  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), nullptr, EVP_sha1(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL SHA-1 failed");
+  }
+  return out;
+}
+
+Node hash_revision(const Node& p1, const Node& p2, ByteView text) {
+  const Node& a = p1 < p2 ? p1 : p2;
+  const Node& b = p1 < p2 ? p2 : p1;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  Node out;
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), b.data(), b.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), text.data(), text.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL SHA-1 failed");
+  }
+  return out;
+}
+
+}  // namespace hgrpc::store

@@ -1,0 +1,165 @@
+#include "store/repository.hpp"
+
+#include <mutex>
+
+#include "store/bookmarks.hpp"
+#include "store/file.hpp"
+#include "store/path_encoding.hpp"
+
+namespace hgrpc::store {
+
+struct Snapshot::State {
+  std::shared_ptr<const RepositoryLayout> layout;
+  RepositoryOptions options;
+  Revlog changelog;
+  Revlog manifestlog;
+  std::vector<Phase> phases;
+  std::map<std::string, Node> bookmarks;
+  mutable std::mutex filelogs_mutex;
+  mutable std::map<std::string, Revlog> filelogs;
+
+  State(std::shared_ptr<const RepositoryLayout> l, const RepositoryOptions& o, Revlog cl, Revlog ml)
+      : layout(std::move(l)), options(o), changelog(std::move(cl)), manifestlog(std::move(ml)) {}
+};
+
+namespace {
+
+Result<std::string> read_text(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  auto bytes = read_file(path, max_bytes);
+  if (!bytes) return hgrpc::unexpected<Error>(bytes.error());
+  if (!*bytes) return std::string();
+  return std::string(as_chars(**bytes));
+}
+
+}  // namespace
+
+Result<Repository> Repository::open(const std::filesystem::path& root, const RepositoryOptions& options) {
+  auto layout = read_layout(root);
+  if (!layout) return hgrpc::unexpected<Error>(layout.error());
+  Repository repo;
+  repo.layout_ = std::make_shared<const RepositoryLayout>(std::move(*layout));
+  repo.options_ = options;
+  // Fail early on what every snapshot would refuse.
+  if (auto s = repo.snapshot(); !s) return hgrpc::unexpected<Error>(s.error());
+  return repo;
+}
+
+Result<Snapshot> Repository::snapshot() const {
+  const auto& layout = *layout_;
+  const auto& store = layout.store_dir;
+  // Without parsing obsolescence markers we would serve obsolete changesets.
+  // A file holding only its 1-byte version header has no markers.
+  std::error_code ec;
+  auto obs_size = std::filesystem::file_size(store / "obsstore", ec);
+  if (!ec && obs_size > 1) {
+    return fail((store / "obsstore").string() + ": obsolescence markers are not supported");
+  }
+
+  // The changelog first: it fixes what this snapshot exposes.
+  auto changelog = Revlog::open(store, "00changelog", options_.revlog);
+  if (!changelog) return hgrpc::unexpected<Error>(changelog.error());
+  auto manifestlog = Revlog::open(store, "00manifest", options_.revlog);
+  if (!manifestlog) return hgrpc::unexpected<Error>(manifestlog.error());
+
+  auto state = std::make_shared<Snapshot::State>(layout_, options_, std::move(*changelog),
+                                                 std::move(*manifestlog));
+  const Revlog& cl = state->changelog;
+
+  auto roots_text = read_text(store / "phaseroots", options_.max_metadata_bytes);
+  if (!roots_text) return hgrpc::unexpected<Error>(roots_text.error());
+  auto roots = parse_phaseroots(*roots_text);
+  if (!roots) return hgrpc::unexpected<Error>(with_context((store / "phaseroots").string() + ": ", roots.error()));
+  std::vector<std::pair<int, int>> parents;
+  parents.reserve(static_cast<std::size_t>(cl.size()));
+  for (int r = 0; r < cl.size(); ++r) parents.emplace_back(cl.entry(r).p1, cl.entry(r).p2);
+  state->phases = compute_phases(parents, *roots, [&cl](const Node& n) { return cl.rev(n); });
+
+  auto marks_path = layout.bookmarks_in_store ? store / "bookmarks" : layout.hg_dir / "bookmarks";
+  auto marks_text = read_text(marks_path, options_.max_metadata_bytes);
+  if (!marks_text) return hgrpc::unexpected<Error>(marks_text.error());
+  state->bookmarks = parse_bookmarks(*marks_text, [&cl](const Node& n) {
+    auto r = cl.rev(n);
+    return r && *r >= 0;
+  });
+
+  Snapshot snapshot;
+  snapshot.state_ = std::move(state);
+  return snapshot;
+}
+
+const Revlog& Snapshot::changelog() const { return state_->changelog; }
+const Revlog& Snapshot::manifestlog() const { return state_->manifestlog; }
+Phase Snapshot::phase(int rev) const { return state_->phases.at(static_cast<std::size_t>(rev)); }
+const std::map<std::string, Node>& Snapshot::bookmarks() const { return state_->bookmarks; }
+
+std::vector<int> Snapshot::served_revs() const {
+  std::vector<int> revs;
+  for (int r = 0; r < size(); ++r) {
+    if (is_served(r)) revs.push_back(r);
+  }
+  return revs;
+}
+
+std::string Snapshot::filelog_index_path(const std::string& path) const {
+  return encode_store_path(store::filelog_index_path(path), state_->layout->store_kind);
+}
+
+Result<Revlog> Snapshot::filelog(const std::string& path) const {
+  std::lock_guard lock(state_->filelogs_mutex);
+  if (auto it = state_->filelogs.find(path); it != state_->filelogs.end()) return it->second;
+  const auto kind = state_->layout->store_kind;
+  const auto& store = state_->layout->store_dir;
+  std::string index = encode_store_path(store::filelog_index_path(path), kind);
+  std::string data = encode_store_path(store::filelog_data_path(path), kind);
+  auto revlog = Revlog::open(store / index, store / data, index, state_->options.revlog);
+  if (!revlog) return hgrpc::unexpected<Error>(revlog.error());
+  state_->filelogs.emplace(path, *revlog);
+  return revlog;
+}
+
+Result<ChangelogEntry> Snapshot::changeset(int rev) const {
+  auto text = changelog().rawtext(rev);
+  if (!text) return hgrpc::unexpected<Error>(text.error());
+  auto entry = parse_changelog_entry(**text);
+  if (!entry) {
+    return hgrpc::unexpected<Error>(with_context(changelog().name() + ": rev " + std::to_string(rev) + ": ", entry.error()));
+  }
+  return entry;
+}
+
+Result<Manifest> Snapshot::manifest_of_changeset(int rev) const {
+  auto cs = changeset(rev);
+  if (!cs) return hgrpc::unexpected<Error>(cs.error());
+  auto mrev = manifestlog().rev(cs->manifest);
+  if (!mrev) {
+    return fail(changelog().name() + ": rev " + std::to_string(rev) + ": manifest node " +
+                hex(cs->manifest) + " is not in " + manifestlog().name());
+  }
+  if (*mrev == kNullRev) return Manifest{};
+  auto text = manifestlog().rawtext(*mrev);
+  if (!text) return hgrpc::unexpected<Error>(text.error());
+  auto manifest = Manifest::parse(**text);
+  if (!manifest) {
+    return hgrpc::unexpected<Error>(with_context(manifestlog().name() + ": rev " + std::to_string(*mrev) + ": ", manifest.error()));
+  }
+  return manifest;
+}
+
+Result<std::map<std::string, std::vector<BranchHead>>> Snapshot::branchmap() const {
+  std::vector<ChangelogEntry> entries;
+  std::vector<BranchRev> revs;
+  std::vector<int> served = served_revs();
+  entries.reserve(served.size());
+  for (int r : served) {
+    auto cs = changeset(r);
+    if (!cs) return hgrpc::unexpected<Error>(cs.error());
+    entries.push_back(std::move(*cs));
+  }
+  for (std::size_t i = 0; i < served.size(); ++i) {
+    const IndexEntry& e = changelog().entry(served[i]);
+    revs.push_back({served[i], e.p1, e.p2, &entries[i].branch(), entries[i].closes_branch()});
+  }
+  return compute_branchmap(revs);
+}
+
+}  // namespace hgrpc::store

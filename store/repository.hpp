@@ -1,0 +1,75 @@
+#pragma once
+// A Mercurial repository opened for reading, and consistent snapshots of it.
+//
+// Repository::open checks the requirements and picks the store kind once.
+// snapshot() re-opens the revlogs and re-reads phases and bookmarks, so
+// commits made while we run are seen by the next snapshot without a
+// restart. Within one snapshot the changelog length is fixed: revs past it
+// are never exposed, whatever other revlogs already hold. Filelogs are opened
+// on first use (after the changelog, so they hold at least what it references).
+// A Repository and its snapshots may be used from many threads at once.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/branchmap.hpp"
+#include "store/changelog.hpp"
+#include "store/error.hpp"
+#include "store/manifest.hpp"
+#include "store/phases.hpp"
+#include "store/requirements.hpp"
+#include "store/revlog.hpp"
+
+namespace hgrpc::store {
+
+struct RepositoryOptions {
+  RevlogOptions revlog;
+  std::uint64_t max_metadata_bytes = std::uint64_t{64} << 20;  // phaseroots, bookmarks, obsstore check
+};
+
+class Snapshot {
+ public:
+  const Revlog& changelog() const;
+  const Revlog& manifestlog() const;
+  // The filelog of a tracked file's path (an empty revlog if it has none).
+  Result<Revlog> filelog(const std::string& path) const;
+  // Where that filelog's index lives, relative to the store directory.
+  std::string filelog_index_path(const std::string& path) const;
+
+  int size() const { return changelog().size(); }
+  Phase phase(int rev) const;
+  // In the served view: not secret, archived or internal (nor descended from one).
+  bool is_served(int rev) const { return phase(rev) < kSecret; }
+  // Served revs in ascending order.
+  std::vector<int> served_revs() const;
+  // Bookmarks on nodes of this snapshot's changelog, by name.
+  const std::map<std::string, Node>& bookmarks() const;
+
+  Result<ChangelogEntry> changeset(int rev) const;
+  // The manifest of a changelog rev.
+  Result<Manifest> manifest_of_changeset(int rev) const;
+  // Branch heads of the served view.
+  Result<std::map<std::string, std::vector<BranchHead>>> branchmap() const;
+
+ private:
+  friend class Repository;
+  struct State;
+  std::shared_ptr<const State> state_;
+};
+
+class Repository {
+ public:
+  static Result<Repository> open(const std::filesystem::path& root, const RepositoryOptions& options = {});
+
+  const RepositoryLayout& layout() const { return *layout_; }
+  Result<Snapshot> snapshot() const;
+
+ private:
+  std::shared_ptr<const RepositoryLayout> layout_;
+  RepositoryOptions options_;
+};
+
+}  // namespace hgrpc::store

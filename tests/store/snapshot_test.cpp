@@ -1,0 +1,111 @@
+// Snapshots: fixed at the moment they are taken, refreshed by the next one;
+// many threads reading one repository at once.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "store/repository.hpp"
+#include "tests/store/support.hpp"
+
+namespace hgrpc::store::test {
+namespace {
+
+int hg(const std::filesystem::path& repo, const std::string& args) {
+  std::string cmd = "HGRCPATH=/dev/null HGUSER=test HGPLAIN=1 hg --cwd '" + repo.string() + "' " + args +
+                    " >/dev/null 2>&1";
+  return std::system(cmd.c_str());
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) { write_file(path, bytes(text)); }
+
+}  // namespace
+
+TEST_CASE("a snapshot taken before a commit does not see it; the next one does") {
+  auto dir = scratch_dir("live");
+  REQUIRE(std::system(("HGRCPATH=/dev/null hg init '" + dir.string() + "' >/dev/null 2>&1").c_str()) == 0);
+  write_text(dir / "f.txt", "one\n");
+  REQUIRE(hg(dir, "commit -q -A -m first -d '0 0'") == 0);
+  auto repo = Repository::open(dir);
+  REQUIRE(repo.has_value());
+  auto before = repo->snapshot();
+  REQUIRE(before.has_value());
+  REQUIRE(before->size() == 1);
+  auto fl_before = before->filelog("f.txt");
+  REQUIRE(fl_before.has_value());
+
+  write_text(dir / "f.txt", "one\ntwo\n");
+  write_text(dir / "g.txt", "new file\n");
+  REQUIRE(hg(dir, "commit -q -A -m second -d '1 0'") == 0);
+  REQUIRE(hg(dir, "bookmark -r 1 after") == 0);
+
+  // The old snapshot still shows exactly what it had.
+  CHECK(before->size() == 1);
+  CHECK(before->changelog().size() == 1);
+  CHECK(before->manifestlog().size() == 1);
+  CHECK(fl_before->size() == 1);
+  CHECK(before->bookmarks().empty());
+  CHECK(str(**before->changelog().rawtext(0)).ends_with("\n\nfirst"));
+
+  auto after = repo->snapshot();
+  REQUIRE(after.has_value());
+  CHECK(after->size() == 2);
+  auto cs = after->changeset(1);
+  REQUIRE(cs.has_value());
+  CHECK(cs->description == "second");
+  CHECK(cs->files == std::vector<std::string>{"f.txt", "g.txt"});
+  auto fl = after->filelog("f.txt");
+  REQUIRE(fl.has_value());
+  CHECK(fl->size() == 2);
+  CHECK(str(**fl->rawtext(1)) == "one\ntwo\n");
+  CHECK(after->bookmarks().size() == 1);
+  CHECK(after->bookmarks().contains("after"));
+  CHECK(before->changelog().rev(after->changelog().entry(1).node) == std::nullopt);
+}
+
+TEST_CASE("many threads rebuild the same revisions at once") {
+  auto repo = Repository::open(fixtures_dir() / "main");
+  REQUIRE(repo.has_value());
+  auto snap = repo->snapshot();
+  REQUIRE(snap.has_value());
+  const auto& want = oracle().at("main")["filelogs"]["chain.txt"]["revs"];
+  auto fl = snap->filelog("chain.txt");
+  REQUIRE(fl.has_value());
+  constexpr int kThreads = 4;
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Each thread walks the chain from a different end, so caches and the
+      // node map are shared while they fill.
+      for (int i = 0; i < fl->size(); ++i) {
+        int rev = t % 2 == 0 ? i : fl->size() - 1 - i;
+        auto text = fl->rawtext(rev);
+        auto node_rev = fl->rev(fl->entry(rev).node);
+        if (!text || hex(sha1(**text)) != want[static_cast<std::size_t>(rev)]["sha1"].get<std::string>() ||
+            node_rev != rev) {
+          ++mismatches[static_cast<std::size_t>(t)];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(mismatches == std::vector<int>(kThreads, 0));
+}
+
+TEST_CASE("a small cache still rebuilds every revision correctly") {
+  RepositoryOptions options;
+  options.revlog.cache_bytes = 64;  // smaller than most texts: nearly nothing is cached
+  auto repo = Repository::open(fixtures_dir() / "main", options);
+  REQUIRE(repo.has_value());
+  auto snap = repo->snapshot();
+  REQUIRE(snap.has_value());
+  const auto& want = oracle().at("main")["revlogs"]["00manifest"];
+  for (int rev = snap->manifestlog().size() - 1; rev >= 0; --rev) {
+    auto text = snap->manifestlog().rawtext(rev);
+    REQUIRE(text.has_value());
+    CHECK(hex(sha1(**text)) == want[static_cast<std::size_t>(rev)]["sha1"].get<std::string>());
+  }
+}
+
+}  // namespace hgrpc::store::test
