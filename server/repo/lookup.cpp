@@ -1,8 +1,9 @@
 // lookup {key: bytes}: one node. Resolution order (scmutil.revsymbol):
 // `tip`, `null`; a decimal rev (negative counts from the end); a full hex
 // node; a bookmark; a branch (its tip: the last open head, else the last
-// head); a unique hex prefix of a served node. A symbol naming a hidden
-// changeset fails with "filtered revision '%s'", anything else unknown with
+// head); a unique hex prefix of a served node. A rev number or full node of
+// a hidden changeset fails with "filtered revision '%s' (not in 'served'
+// subset)"; anything else unknown (bookmarks on hidden nodes included) with
 // "unknown revision '%s'". Not resolved: `.` (a server has no working copy
 // we read) and tags.
 #include <charconv>
@@ -20,7 +21,7 @@ hgrpc::unexpected<CommandError> unknown(const std::string& key) {
   return hgrpc::unexpected<CommandError>(CommandError{"unknown revision '%s'", {key}});
 }
 hgrpc::unexpected<CommandError> filtered(const std::string& key) {
-  return hgrpc::unexpected<CommandError>(CommandError{"filtered revision '%s'", {key}});
+  return hgrpc::unexpected<CommandError>(CommandError{"filtered revision '%s' (not in 'served' subset)", {key}});
 }
 
 bool is_hex(std::string_view s) {
@@ -56,10 +57,9 @@ Lookup resolve(const store::Snapshot& snapshot, const std::string& key) {
       }
     }
   }
-  if (auto it = snapshot.bookmarks().find(key); it != snapshot.bookmarks().end()) {
-    if (!served_rev(snapshot, it->second)) return filtered(key);
+  // A bookmark on a hidden changeset is not a name of the served view.
+  if (auto it = snapshot.bookmarks().find(key); it != snapshot.bookmarks().end() && served_rev(snapshot, it->second))
     return it->second;
-  }
   auto branches = snapshot.branchmap();
   if (!branches) return hgrpc::unexpected<CommandError>(store_error(branches.error()));
   if (auto it = branches->find(key); it != branches->end() && !it->second.empty()) {
@@ -73,9 +73,13 @@ Lookup resolve(const store::Snapshot& snapshot, const std::string& key) {
     return cl.node(tip);
   }
   if (is_hex(key) && key.size() <= 40) {
-    std::optional<store::Node> match;
     std::string prefix = key;
     for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // As Mercurial: the null node is a candidate too, and a prefix of the
+    // working directory's pseudo-node (ff...) is never resolved.
+    if (std::string(40, 'f').starts_with(prefix)) return unknown(key);
+    std::optional<store::Node> match;
+    if (std::string(40, '0').starts_with(prefix)) match = store::kNullNode;
     for (int r : snapshot.served_revs()) {
       if (!store::hex(cl.node(r)).starts_with(prefix)) continue;
       if (match) return hgrpc::unexpected<CommandError>(CommandError{"ambiguous identifier: %s", {key}});
