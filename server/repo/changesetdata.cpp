@@ -4,7 +4,9 @@
 // bookmarks?, fieldsfollowing?} and its full changelog text (changesets
 // always go as full text: the client ignores deltas). With `bookmarks`,
 // trailing {node, bookmarks} records for bookmarked served nodes not sent,
-// sorted by node. Bookmarks on hidden nodes are never mentioned.
+// sorted by node. Bookmarks on hidden nodes are never mentioned, nor
+// divergent ones ("name@path"): the same bookmarks listkeys gives, which is
+// what a pull over Mercurial's other protocols transfers.
 #include <map>
 #include <set>
 
@@ -29,7 +31,7 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   std::map<store::Node, std::set<std::string>> marks;  // ordered by node: the trailing records' order
   if (want_bookmarks) {
     for (const auto& [name, node] : call.snapshot.bookmarks()) {
-      if (served_rev(call.snapshot, node)) marks[node].insert(name);
+      if (served_rev(call.snapshot, node) && !is_divergent_bookmark(name)) marks[node].insert(name);
     }
   }
   auto marks_value = [](const std::set<std::string>& names) {

@@ -9,14 +9,16 @@
 
 namespace hgrpc::server::repo {
 
-namespace {
+bool is_divergent_bookmark(const std::string& name) {
+  return name.find('@') != std::string::npos && !name.ends_with('@');
+}
 
-bool is_divergent(const std::string& name) { return name.find('@') != std::string::npos && !name.ends_with('@'); }
+namespace {
 
 json bookmarks(const store::Snapshot& snapshot) {
   json out = json::object();
   for (const auto& [name, node] : snapshot.bookmarks()) {
-    if (is_divergent(name) || !served_rev(snapshot, node)) continue;
+    if (is_divergent_bookmark(name) || !served_rev(snapshot, node)) continue;
     out[name] = framing::cbor_bytes(store::hex(node));
   }
   return out;

@@ -33,4 +33,7 @@ void register_repository_commands(CommandRegistry& registry, std::shared_ptr<con
 ArgSpec fields_arg(std::vector<std::string> valid_values);
 ArgSpec haveparents_arg();
 
+// A local divergent bookmark ("name@path"): never offered to clients.
+bool is_divergent_bookmark(const std::string& name);
+
 }  // namespace hgrpc::server::repo
