@@ -9,7 +9,8 @@ zstd and zlib hold the same history (only the revlog compression differs):
 branches, merges (one taking the other side's version of a file), bookmarks
 (one divergent, one on a secret changeset), draft and secret phases, copies,
 renames, removals, binary, empty, executable and symlinked files, names that
-need store encoding (one hashed), a long delta chain and a 3 MiB file.
+need store encoding (one hashed), a long delta chain, a 3 MiB file and an
+incompressible one whose filelog has a separate .d file.
 """
 import os
 import shutil
@@ -54,6 +55,16 @@ def big_text(seed):
     return "".join(lines)
 
 
+def random_bytes(n, seed):
+    # Incompressible and deterministic: its filelog keeps a separate .d file.
+    import hashlib
+    out, block = bytearray(), seed.encode()
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:n])
+
+
 def build_history(r):
     r.write("a.txt", "a0\n")
     r.write("dir/Sub/C.txt", "c0\n")
@@ -67,12 +78,17 @@ def build_history(r):
     r.write("metaheader.txt", "\x01\nlooks like metadata\n\x01\nbody\n")
     r.commit("initial")                                   # 0
     r.write("big.txt", big_text(1))
+    r.write("random.bin", random_bytes(300000, "r1"))
     r.commit("big file")                                  # 1
     for i in range(1, 41):                                # 2..41: a long delta chain
         with open(os.path.join(r.path, "a.txt"), "a") as f:
             f.write("a line %d\n" % i)
         if i % 10 == 0:
             r.write("big.txt", big_text(i))
+        if i == 20:
+            data = bytearray(random_bytes(300000, "r1"))
+            data[1000:1100] = random_bytes(100, "r20")
+            r.write("random.bin", bytes(data) + random_bytes(5000, "tail"))
         r.commit("grow a %d" % i)
     r.hg("bookmark", "book1")
     r.hg("cp", "a.txt", "acopy.txt")

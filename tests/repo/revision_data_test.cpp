@@ -257,3 +257,28 @@ TEST_CASE("repo: filedata: revisions of one file, linknodes, unknown file and no
   CHECK(fails(reg, "filedata", {{"path", cbor_bytes("big.txt")}, {"nodes", node_list({std::string(40, 'b')})}}) ==
         "unknown file node: " + std::string(40, 'b'));
 }
+
+TEST_CASE("repo: corrupt store data is an error naming the file and the revision") {
+  const fs::path copy = fs::path(HGRPC_BINARY_DIR) / "repo_corrupt_copy";
+  fs::remove_all(copy);
+  fs::copy(fixtures() / "zstd", copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  const fs::path data = copy / ".hg/store/data/random.bin.d";
+  REQUIRE(fs::exists(data));
+  {
+    std::fstream f(data, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(data) / 2));
+    f.write("garbage!garbage!", 16);
+  }
+  auto r = store::Repository::open(copy);
+  REQUIRE(r);
+  srv::CommandRegistry reg;
+  repo::register_repository_commands(reg, std::make_shared<const store::Repository>(std::move(*r)));
+  const json& o = oracle("zstd");
+  std::vector<std::string> nodes;
+  for (const auto& [n, rev] : o.at("files").at("random.bin").items()) nodes.push_back(n);
+  auto message = fails(reg, "filedata", {{"path", cbor_bytes("random.bin")}, {"nodes", node_list(nodes)},
+                                         {"fields", set_of({"revision"})}});
+  CAPTURE(message);
+  CHECK(message.starts_with("data/random.bin.i: rev "));
+  fs::remove_all(copy);
+}
