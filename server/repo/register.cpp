@@ -11,6 +11,16 @@ void register_repository_commands(CommandRegistry& registry, std::shared_ptr<con
   }
 }
 
+json repository_capabilities(const store::Repository& repository) {
+  json formats = json::array();
+  for (const char* f : {"generaldelta", "persistent-nodemap", "revlogv1", "share-safe", "sparserevlog"}) {
+    if (repository.layout().requirements.contains(f)) formats.push_back(framing::cbor_bytes(f));
+  }
+  return {{"pathfilterprefixes",
+           framing::cbor_set(json::array({framing::cbor_bytes("path:"), framing::cbor_bytes("rootfilesin:")}))},
+          {"rawrepoformats", std::move(formats)}};
+}
+
 ArgSpec fields_arg(std::vector<std::string> valid_values) {
   return ArgSpec{.name = "fields",
                  .type = ArgType::Set,

@@ -29,6 +29,13 @@ CommandSpec filesdata_command(Context context);
 void register_repository_commands(CommandRegistry& registry, std::shared_ptr<const store::Repository> repository,
                                   RepoCommandOptions options = {});
 
+// The descriptor keys that describe a served repository, for the
+// integrator to merge into capabilities_map: pathfilterprefixes (a set:
+// path:, rootfilesin:) and rawrepoformats (the repository's storage
+// formats among generaldelta, persistent-nodemap, revlogv1, share-safe,
+// sparserevlog, sorted), as 5.8 advertises them.
+json repository_capabilities(const store::Repository& repository);
+
 // The `fields` argument of a data command: a set with these valid values.
 ArgSpec fields_arg(std::vector<std::string> valid_values);
 ArgSpec haveparents_arg();

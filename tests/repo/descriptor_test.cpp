@@ -101,3 +101,12 @@ TEST_CASE("repo: a response over the output limit is a command error, not a trun
   REQUIRE_FALSE(r);
   CHECK(srv::format_command_error(r.error()) == "response exceeds the output limit of 1048576 bytes");
 }
+
+TEST_CASE("repo: pathfilterprefixes and rawrepoformats as 5.8.1 advertises them") {
+  auto caps = repo::repository_capabilities(*open_repo("zstd"));
+  CHECK(hex(fr::cbor_encode(caps.at("pathfilterprefixes"))) == "d9010282" "45706174683a"
+                                                                 "4c726f6f7466696c6573696e3a");
+  // 6.3.2's hg init: share-safe + generaldelta, revlogv1, sparserevlog (and zstd, fncache, ... not formats).
+  CHECK(caps.at("rawrepoformats") == json::array({bytes("generaldelta"), bytes("revlogv1"), bytes("share-safe"),
+                                                  bytes("sparserevlog")}));
+}

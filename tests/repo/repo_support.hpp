@@ -16,6 +16,8 @@
 #include <sstream>
 #include <string>
 
+#include <unistd.h>
+
 #include "framing/cbor.hpp"
 #include "mpatch/mpatch.hpp"
 #include "server/command_registry.hpp"
@@ -69,12 +71,15 @@ inline const json& oracle(const std::string& name) {
   static std::map<std::string, json> cache;
   std::lock_guard lock(mutex);
   if (auto it = cache.find(name); it != cache.end()) return it->second;
-  const fs::path out = fs::path(HGRPC_BINARY_DIR) / ("repo_oracle_" + name + ".json");
+  // Test cases run as parallel processes: each writes its own file.
+  const fs::path out = fs::path(HGRPC_BINARY_DIR) / ("repo_oracle_" + name + "." + std::to_string(::getpid()) + ".json");
   const std::string cmd = "/usr/bin/python3 " +
                           shell_quote((fs::path(HGRPC_SOURCE_DIR) / "tests/repo/oracle.py").string()) + " " +
                           shell_quote((fixtures() / name).string()) + " > " + shell_quote(out.string());
   REQUIRE(std::system(cmd.c_str()) == 0);
-  return cache[name] = json::parse(read_text(out));
+  json parsed = json::parse(read_text(out));
+  fs::remove(out);
+  return cache[name] = std::move(parsed);
 }
 
 inline std::shared_ptr<const store::Repository> open_repo(const std::string& name) {

@@ -259,7 +259,7 @@ TEST_CASE("repo: filedata: revisions of one file, linknodes, unknown file and no
 }
 
 TEST_CASE("repo: corrupt store data is an error naming the file and the revision") {
-  const fs::path copy = fs::path(HGRPC_BINARY_DIR) / "repo_corrupt_copy";
+  const fs::path copy = fs::path(HGRPC_BINARY_DIR) / ("repo_corrupt_copy." + std::to_string(::getpid()));
   fs::remove_all(copy);
   fs::copy(fixtures() / "zstd", copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
   const fs::path data = copy / ".hg/store/data/random.bin.d";
