@@ -37,6 +37,14 @@ using json = nlohmann::json;
 json cbor_bytes(std::string_view s);
 json cbor_bytes(ByteView b);
 
+// Values json cannot express (CBOR tags) travel as pre-encoded CBOR: a
+// json::binary with this reserved subtype is written by cbor_encode verbatim.
+// The decoder never produces one (a decoded set is a plain array).
+inline constexpr std::uint8_t kPreEncodedCborSubtype = 0xCB;
+json cbor_pre_encoded(Bytes encoded);
+// A CBOR set (tag 258 over an array) of the given items, in their order.
+json cbor_set(const json& items);
+
 // Appends the CBOR encoding of v to out. Object keys become byte strings.
 // Floats (never part of the protocol, and rejected by the decoder) are a
 // programmer error: std::logic_error.

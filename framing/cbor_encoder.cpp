@@ -71,6 +71,10 @@ void encode(const json& v, Bytes& out) {
     }
     case json::value_t::binary: {
       const auto& b = v.get_binary();
+      if (b.has_subtype() && b.subtype() == kPreEncodedCborSubtype) {
+        append(out, b);
+        return;
+      }
       put_head(kByteString, b.size(), out);
       append(out, b);
       return;
@@ -102,6 +106,14 @@ void encode(const json& v, Bytes& out) {
 json cbor_bytes(std::string_view s) { return cbor_bytes(as_bytes(s)); }
 
 json cbor_bytes(ByteView b) { return json::binary(Bytes(b.begin(), b.end())); }
+
+json cbor_pre_encoded(Bytes encoded) { return json::binary(std::move(encoded), kPreEncodedCborSubtype); }
+
+json cbor_set(const json& items) {
+  Bytes out{0xD9, 0x01, 0x02};  // tag 258
+  encode(items.is_array() ? items : json::array(), out);
+  return cbor_pre_encoded(std::move(out));
+}
 
 void cbor_encode(const json& v, Bytes& out) { encode(v, out); }
 

@@ -21,6 +21,7 @@ std::string_view arg_type_name(ArgType t) {
     case ArgType::List: return "list";
     case ArgType::Dict: return "dict";
     case ArgType::Bool: return "bool";
+    case ArgType::Set: return "set";
   }
   return "?";
 }
@@ -75,6 +76,7 @@ bool has_type(const json& v, ArgType t) {
     case ArgType::List: return v.is_array();
     case ArgType::Dict: return v.is_object();
     case ArgType::Bool: return v.is_boolean();
+    case ArgType::Set: return v.is_array();
   }
   return false;
 }
@@ -151,6 +153,22 @@ hgrpc::expected<std::optional<json>, CommandError> check_args(const CommandSpec&
       if (v.size() < a.min_items)
         return reject("argument %s: expected at least %s element(s), got %s",
                       {a.name, std::to_string(a.min_items), std::to_string(v.size())});
+    }
+    if (a.type == ArgType::Set) {
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!has_type(v[i], ArgType::Bytes))
+          return reject("argument %s: element %s: expected bytes, got %s",
+                        {a.name, std::to_string(i), std::string(value_type_name(v[i]))});
+        std::string item = v[i].is_string() ? v[i].get<std::string>()
+                                            : std::string(v[i].get_binary().begin(), v[i].get_binary().end());
+        bool valid = a.valid_values.empty();
+        for (const auto& allowed : a.valid_values) valid = valid || allowed == item;
+        if (!valid) {
+          std::string list;
+          for (const auto& allowed : a.valid_values) list += (list.empty() ? "" : ", ") + allowed;
+          return reject("unsupported value for argument %s: %s (valid values: %s)", {a.name, shorten(item), list});
+        }
+      }
     }
   }
   if (filled.is_null()) return std::optional<json>();
@@ -232,11 +250,19 @@ json CommandRegistry::commands_capability() const {
     json args = json::object();
     for (const auto& a : spec.args) {
       json entry = {{"type", framing::cbor_bytes(arg_type_name(a.type))}, {"required", a.required}};
-      if (a.default_value) entry["default"] = *a.default_value;
+      if (a.default_value)
+        entry["default"] = a.type == ArgType::Set ? framing::cbor_set(*a.default_value) : *a.default_value;
+      if (!a.valid_values.empty()) {
+        json values = json::array();
+        for (const auto& v : a.valid_values) values.push_back(framing::cbor_bytes(v));
+        entry["validvalues"] = framing::cbor_set(values);
+      }
       args[a.name] = std::move(entry);
     }
-    out[name] = {{"args", std::move(args)},
-                 {"permissions", json::array({framing::cbor_bytes(spec.permission)})}};
+    json entry = {{"args", std::move(args)},
+                  {"permissions", json::array({framing::cbor_bytes(spec.permission)})}};
+    for (const auto& [key, value] : spec.extra_capabilities.items()) entry[key] = value;
+    out[name] = std::move(entry);
   }
   return out;
 }

@@ -28,9 +28,12 @@ namespace hgrpc::server {
 
 using framing::json;
 
-enum class ArgType { Bytes, Int, List, Dict, Bool };  // advertised as b'bytes', b'int', ...
+enum class ArgType { Bytes, Int, List, Dict, Bool, Set };  // advertised as b'bytes', b'int', ...
 
-// "bytes", "int", "list", "dict", "bool": the advertised type names.
+// "bytes", "int", "list", "dict", "bool", "set": the advertised type names.
+// A Set argument arrives as a CBOR list or a tag-258 set (both decode to an
+// array) of byte strings; it is advertised with its default and validvalues
+// as tag-258 sets, as Mercurial does.
 std::string_view arg_type_name(ArgType t);
 
 struct ArgSpec {
@@ -47,6 +50,8 @@ struct ArgSpec {
   bool non_negative = false;
   // For List: fewest elements accepted.
   std::size_t min_items = 0;
+  // For Set: the accepted elements (advertised as `validvalues`); empty: any.
+  std::vector<std::string> valid_values{};
 };
 
 // Limits a command must respect; also advertised in capabilities.
@@ -92,6 +97,8 @@ struct CommandSpec {
   std::string permission;  // "pull" (ro) or "push" (rw)
   std::vector<ArgSpec> args;
   CommandHandler handler;
+  // Extra keys of the command's capabilities entry (e.g. recommendedbatchsize).
+  json extra_capabilities = json::object();
 };
 
 class CommandRegistry {

@@ -117,3 +117,17 @@ TEST_CASE("cbor encode: appends to existing output") {
   cbor_encode(json(24u), out);
   CHECK(hex(out) == "011818");
 }
+
+TEST_CASE("cbor encode: sets are tag 258 arrays, pre-encoded values are written verbatim") {
+  // Mercurial's vector for fields {parents, revision}.
+  json set = cbor_set(json::array({cbor_bytes("parents"), cbor_bytes("revision")}));
+  CHECK(hex(cbor_encode(set)) == "d9010282477061726" "56e7473487265766973696f6e");
+  CHECK(hex(cbor_encode(cbor_set(json::array()))) == "d9010280");
+  json map = {{"default", cbor_set(json::array())}, {"required", false}};
+  CHECK(hex(cbor_encode(map)) == "a247" "64656661756c74" "d9010280" "48" "7265717569726564" "f4");
+  // A plain binary is still a byte string; the decoder reads the set back as an array.
+  CHECK(hex(cbor_encode(cbor_bytes("ok"))) == "426f6b");
+  auto decoded = cbor_decode_all(cbor_encode(set));
+  REQUIRE(decoded);
+  CHECK((*decoded)[0] == json::array({cbor_bytes("parents"), cbor_bytes("revision")}));
+}

@@ -1,0 +1,142 @@
+// filesdata {revisions: list, fields: set = {} over {firstchangeset,
+// linknode, parents, revision}, haveparents: bool = False, pathfilter:
+// dict = None}: {totalitems, totalpaths}, then per path (sorted)
+// {path, totalitems: n} and exactly n file revisions in filelog order
+// (revision_emitter.hpp); linknode is the first requested changeset that
+// selected the revision. firstchangeset is accepted and has no effect.
+//
+// Which file revisions a changeset selects:
+//   without haveparents: every entry of its manifest;
+//   with haveparents: each file its changeset lists that is still in its
+//     manifest (removed files are skipped: Mercurial 5.8 fails on them),
+//     and only if its node differs from both parents' manifest entries
+//     (a missing entry differs). A client that has the parents has those
+//     nodes already, and the nodes it lacks are exactly the ones some
+//     changeset introduces this way; a node equal to a parent's entry may be
+//     absent from the manifests the client derives links from, which makes
+//     a 5.8 client abort (notes §7.11).
+// Each (path, node) is sent once.
+#include <map>
+#include <unordered_map>
+
+#include "server/repo/path_filter.hpp"
+#include "server/repo/repo_commands.hpp"
+#include "server/repo/revision_emitter.hpp"
+#include "server/repo/revision_specs.hpp"
+
+namespace hgrpc::server::repo {
+
+namespace {
+
+// The manifests of the last few changesets read (a changeset's parents are
+// usually just before it).
+class ManifestCache {
+ public:
+  explicit ManifestCache(const store::Snapshot& snapshot) : snapshot_(snapshot) {}
+  store::Result<std::shared_ptr<const store::Manifest>> of(int rev) {
+    if (auto it = cache_.find(rev); it != cache_.end()) return it->second;
+    auto m = snapshot_.manifest_of_changeset(rev);
+    if (!m) return hgrpc::unexpected<store::Error>(m.error());
+    auto shared = std::make_shared<const store::Manifest>(std::move(*m));
+    if (cache_.size() >= kEntries) cache_.erase(cache_.begin());
+    cache_.emplace(rev, shared);
+    return shared;
+  }
+
+ private:
+  static constexpr std::size_t kEntries = 8;
+  const store::Snapshot& snapshot_;
+  std::map<int, std::shared_ptr<const store::Manifest>> cache_;
+};
+
+using LinkMap = std::unordered_map<store::Node, store::Node, store::NodeHash>;  // file node -> changeset
+
+RepoError run(const RepoCall& call, RecordSink& sink) {
+  auto revs = resolve_revisions(call, call.args["revisions"]);
+  if (!revs) return revs.error();
+  auto filter = PathFilter::parse(call.args["pathfilter"]);
+  if (!filter) return filter.error();
+  const bool haveparents = call.args["haveparents"].get<bool>();
+  const auto& cl = call.snapshot.changelog();
+
+  std::map<std::string, LinkMap> selected;
+  std::size_t total = 0;
+  ManifestCache manifests(call.snapshot);
+  auto select = [&](const std::string& path, const store::Node& fnode, const store::Node& csnode) -> RepoError {
+    if (!filter->matches(path)) return std::nullopt;
+    if (selected[path].emplace(fnode, csnode).second && ++total > call.options.max_file_revisions)
+      return CommandError{"too many file revisions requested (limit %s)",
+                          {std::to_string(call.options.max_file_revisions)}};
+    return std::nullopt;
+  };
+  for (int rev : *revs) {
+    auto md = manifests.of(rev);
+    if (!md) return store_error(md.error());
+    const store::Node& csnode = cl.node(rev);
+    if (!haveparents) {
+      for (const auto& entry : (*md)->entries()) {
+        if (auto e = select(entry.path, entry.node, csnode)) return e;
+      }
+      continue;
+    }
+    auto cs = call.snapshot.changeset(rev);
+    if (!cs) return store_error(cs.error());
+    std::vector<std::shared_ptr<const store::Manifest>> parents;
+    for (int p : {cl.entry(rev).p1, cl.entry(rev).p2}) {
+      if (p < 0) continue;
+      auto pm = manifests.of(p);
+      if (!pm) return store_error(pm.error());
+      parents.push_back(*pm);
+    }
+    for (const auto& path : cs->files) {
+      const store::ManifestEntry* entry = (*md)->find(path);
+      if (!entry) continue;  // removed by this changeset
+      bool in_parent = false;
+      for (const auto& pm : parents) {
+        const store::ManifestEntry* pe = pm->find(path);
+        in_parent = in_parent || (pe && pe->node == entry->node);
+      }
+      if (in_parent) continue;
+      if (auto e = select(path, entry->node, csnode)) return e;
+    }
+  }
+
+  if (!sink.value(json{{"totalitems", total}, {"totalpaths", selected.size()}})) return sink_failure(sink);
+  const json& fields = call.args["fields"];
+  EmitFields emit{.parents = has_field(fields, "parents"),
+                  .revision = has_field(fields, "revision"),
+                  .linknode = has_field(fields, "linknode"),
+                  .haveparents = haveparents};
+  for (const auto& [path, links] : selected) {
+    auto log = call.snapshot.filelog(path);
+    if (!log) return store_error(log.error());
+    std::vector<int> frevs;
+    frevs.reserve(links.size());
+    for (const auto& [fnode, csnode] : links) {
+      auto r = log->rev(fnode);
+      if (!r || *r < 0)
+        return CommandError{"%s", {call.snapshot.filelog_index_path(path) + ": file node " + store::hex(fnode) +
+                                   " named by a manifest is missing"}};
+      frevs.push_back(*r);
+    }
+    std::sort(frevs.begin(), frevs.end());
+    if (!sink.value(json{{"path", framing::cbor_bytes(path)}, {"totalitems", frevs.size()}})) return sink_failure(sink);
+    auto linknode = [&](int r) { return links.at(log->node(r)); };
+    if (auto e = emit_revisions(*log, frevs, emit, linknode, sink)) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+CommandSpec filesdata_command(Context context) {
+  json extra = {{"recommendedbatchsize", context->options.filesdata_batch_size}};
+  return repo_command(
+      "filesdata",
+      {fields_arg({"firstchangeset", "linknode", "parents", "revision"}), haveparents_arg(),
+       ArgSpec{.name = "pathfilter", .type = ArgType::Dict, .required = false, .default_value = json(nullptr)},
+       ArgSpec{.name = "revisions", .type = ArgType::List, .required = true}},
+      run, std::move(context), std::move(extra));
+}
+
+}  // namespace hgrpc::server::repo

@@ -1,0 +1,53 @@
+// manifestdata {nodes: list, tree: bytes, fields: set = {} over {parents,
+// revision}, haveparents: bool = False}: {totalitems: N}, then the
+// manifest revisions in revlog order (revision_emitter.hpp). Only the root
+// flat manifest (tree '') exists. A node whose linkrev is past this
+// snapshot's changelog (a transaction in progress) is unknown.
+#include <algorithm>
+
+#include "server/repo/repo_commands.hpp"
+#include "server/repo/revision_emitter.hpp"
+
+namespace hgrpc::server::repo {
+
+namespace {
+
+RepoError run(const RepoCall& call, RecordSink& sink) {
+  const json& nodes = call.args["nodes"];
+  if (!string_of(call.args["tree"]).empty())
+    return CommandError{"unknown tree: %s (tree manifests are not served)", {string_of(call.args["tree"])}};
+  if (nodes.size() > call.options.max_nodes)
+    return CommandError{"too many nodes: %s (limit %s)",
+                        {std::to_string(nodes.size()), std::to_string(call.options.max_nodes)}};
+  const auto& ml = call.snapshot.manifestlog();
+  std::vector<int> revs;
+  for (const auto& n : nodes) {
+    auto node = node_of(n);
+    auto rev = node ? ml.rev(*node) : std::nullopt;
+    if (!rev || *rev < 0 || ml.entry(*rev).linkrev >= call.snapshot.size())
+      return CommandError{"unknown node: %s", {node_arg_hex(n)}};
+    revs.push_back(*rev);
+  }
+  std::sort(revs.begin(), revs.end());
+  revs.erase(std::unique(revs.begin(), revs.end()), revs.end());
+  const json& fields = call.args["fields"];
+  EmitFields emit{.parents = has_field(fields, "parents"),
+                  .revision = has_field(fields, "revision"),
+                  .linknode = false,
+                  .haveparents = call.args["haveparents"].get<bool>()};
+  if (!sink.value(json{{"totalitems", revs.size()}})) return sink_failure(sink);
+  return emit_revisions(ml, revs, emit, {}, sink);
+}
+
+}  // namespace
+
+CommandSpec manifestdata_command(Context context) {
+  json extra = {{"recommendedbatchsize", context->options.manifestdata_batch_size}};
+  return repo_command("manifestdata",
+                      {fields_arg({"parents", "revision"}), haveparents_arg(),
+                       ArgSpec{.name = "nodes", .type = ArgType::List, .required = true, .element_type = ArgType::Bytes},
+                       ArgSpec{.name = "tree", .type = ArgType::Bytes, .required = true}},
+                      run, std::move(context), std::move(extra));
+}
+
+}  // namespace hgrpc::server::repo

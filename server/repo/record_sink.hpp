@@ -1,0 +1,49 @@
+#pragma once
+// RecordSink: what a repository command writes its response into, one record
+// at a time: CBOR values and definite-length byte strings (revision data).
+// Commands never build the whole response; the sink decides where records go
+// (today: collected into a CommandOutput; later: the producers' sink with
+// backpressure). A false return means the consumer is gone or over a limit:
+// the command stops and reports sink_error().
+#include <cstdint>
+#include <string>
+
+#include "framing/bytes.hpp"
+#include "framing/cbor.hpp"
+#include "server/command_registry.hpp"
+
+namespace hgrpc::server::repo {
+
+using framing::ByteView;
+using framing::json;
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // One CBOR value (a map, a list, ...).
+  virtual bool value(json v) = 0;
+  // One definite-length CBOR byte string holding `data`.
+  virtual bool bytes(ByteView data) = 0;
+  // Why the last write failed.
+  virtual std::string sink_error() const = 0;
+};
+
+// Collects records into a CommandOutput (bytes become json::binary), bounded
+// by CommandLimits::max_output_bytes (counted as the payload bytes written).
+class CollectingSink final : public RecordSink {
+ public:
+  explicit CollectingSink(std::uint64_t max_output_bytes) : max_(max_output_bytes) {}
+  bool value(json v) override;
+  bool bytes(ByteView data) override;
+  std::string sink_error() const override;
+  CommandOutput take() { return std::move(out_); }
+
+ private:
+  bool charge(std::uint64_t n);
+  CommandOutput out_;
+  std::uint64_t max_;
+  std::uint64_t used_ = 0;
+  bool over_ = false;
+};
+
+}  // namespace hgrpc::server::repo

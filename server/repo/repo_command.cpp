@@ -1,0 +1,51 @@
+#include "server/repo/repo_command.hpp"
+
+#include "server/commands/arguments.hpp"
+
+namespace hgrpc::server::repo {
+
+CommandSpec repo_command(std::string name, std::vector<ArgSpec> args, RepoHandler handler,
+                         std::shared_ptr<const RepoContext> context, json extra_capabilities) {
+  CommandSpec spec{.name = std::move(name), .permission = "pull", .args = std::move(args), .handler = {},
+                   .extra_capabilities = std::move(extra_capabilities)};
+  spec.handler = [handler = std::move(handler), context = std::move(context)](const CommandInput& in) -> CommandResult {
+    auto snapshot = context->repository->snapshot();
+    if (!snapshot) return hgrpc::unexpected<CommandError>(store_error(snapshot.error()));
+    CollectingSink sink(in.limits.max_output_bytes);
+    RepoCall call{in.args, *snapshot, context->options};
+    if (RepoError error = handler(call, sink)) return hgrpc::unexpected<CommandError>(std::move(*error));
+    return sink.take();
+  };
+  return spec;
+}
+
+std::optional<store::Node> node_of(const json& v) {
+  if (!v.is_binary() && !v.is_string()) return std::nullopt;
+  ByteView b = commands::bytes_of(v);
+  if (b.size() != 20) return std::nullopt;
+  store::Node n;
+  std::copy(b.begin(), b.end(), n.begin());
+  return n;
+}
+
+std::string node_arg_hex(const json& v) {
+  if (!v.is_binary() && !v.is_string()) return v.dump();
+  return store::hex(commands::bytes_of(v)); }
+
+std::string string_of(const json& v) {
+  ByteView b = commands::bytes_of(v);
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+bool has_field(const json& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (string_of(f) == name) return true;
+  }
+  return false;
+}
+
+json parents_value(const store::Node& p1, const store::Node& p2) {
+  return json::array({node_value(p1), node_value(p2)});
+}
+
+}  // namespace hgrpc::server::repo

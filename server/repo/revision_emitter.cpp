@@ -1,0 +1,74 @@
+#include "server/repo/revision_emitter.hpp"
+
+#include <unordered_set>
+
+#include "mpatch/mpatch.hpp"
+#include "store/revlog_index.hpp"
+
+namespace hgrpc::server::repo {
+
+namespace {
+
+constexpr std::uint16_t kUnservableFlags =
+    store::kRevFlagCensored | store::kRevFlagEllipsis | store::kRevFlagExtStored;
+
+CommandError revision_error(const store::Revlog& log, int rev, const std::string& what) {
+  return CommandError{"%s", {log.name() + ": rev " + std::to_string(rev) + ": " + what}};
+}
+
+json fields_following(std::string_view kind, std::size_t size) {
+  return json::array({json::array({framing::cbor_bytes(kind), size})});
+}
+
+}  // namespace
+
+RepoError emit_revisions(const store::Revlog& log, std::span<const int> revs, const EmitFields& fields,
+                         const std::function<store::Node(int)>& linknode, RecordSink& sink) {
+  std::unordered_set<int> emitted;
+  int previous = store::kNullRev;
+  for (int rev : revs) {
+    const auto& e = log.entry(rev);
+    json record = {{"node", node_value(e.node)}};
+    if (fields.parents) record["parents"] = parents_value(log.node(e.p1), log.node(e.p2));
+    if (fields.linknode) record["linknode"] = node_value(linknode(rev));
+    if (!fields.revision) {
+      if (!sink.value(std::move(record))) return sink_failure(sink);
+      emitted.insert(rev);
+      previous = rev;
+      continue;
+    }
+    if (e.flags & kUnservableFlags)
+      return revision_error(log, rev, "flagged censored, ellipsis or extstored: cannot be served");
+    auto client_has = [&](int r) {
+      return r != store::kNullRev && (emitted.contains(r) || (fields.haveparents && (r == e.p1 || r == e.p2)));
+    };
+    const int stored_base = log.delta_parent(rev);
+    if (client_has(stored_base)) {
+      auto delta = log.stored_delta(rev);
+      if (!delta) return store_error(delta.error());
+      record["deltabasenode"] = node_value(log.node(stored_base));
+      record["fieldsfollowing"] = fields_following("delta", delta->data.size());
+      if (!sink.value(std::move(record)) || !sink.bytes(delta->data)) return sink_failure(sink);
+    } else {
+      auto text = log.rawtext(rev);
+      if (!text) return store_error(text.error());
+      int base = client_has(e.p1) ? e.p1 : previous;
+      if (base != store::kNullRev) {
+        auto base_text = log.rawtext(base);
+        if (!base_text) return store_error(base_text.error());
+        mpatch::Bytes delta = mpatch::diff(**base_text, **text);
+        record["deltabasenode"] = node_value(log.node(base));
+        record["fieldsfollowing"] = fields_following("delta", delta.size());
+        if (!sink.value(std::move(record)) || !sink.bytes(delta)) return sink_failure(sink);
+      } else {
+        record["fieldsfollowing"] = fields_following("revision", (*text)->size());
+        if (!sink.value(std::move(record)) || !sink.bytes(**text)) return sink_failure(sink);
+      }
+    }
+    emitted.insert(rev);
+    previous = rev;
+  }
+  return std::nullopt;
+}
+
+}  // namespace hgrpc::server::repo

@@ -1,0 +1,195 @@
+#pragma once
+// Support of the repository-command tests: the fixture repositories (built
+// once per build tree by make_repo_fixtures.py with Debian's hg, rebuilt when
+// the script changes), Mercurial's own answers for them (oracle.py, Debian's
+// mercurial package in-process), a registry serving one of them, and
+// helpers to decode what the commands answer.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "framing/cbor.hpp"
+#include "mpatch/mpatch.hpp"
+#include "server/command_registry.hpp"
+#include "server/repo/repo_commands.hpp"
+#include "store/node.hpp"
+#include "store/repository.hpp"
+
+namespace repo_test {
+
+namespace fs = std::filesystem;
+using hgrpc::framing::json;
+using hgrpc::framing::cbor_bytes;
+namespace srv = hgrpc::server;
+namespace repo = hgrpc::server::repo;
+namespace store = hgrpc::store;
+
+inline std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The directory holding zstd/, zlib/ and empty/.
+inline fs::path fixtures() {
+  static std::once_flag once;
+  static fs::path dir = fs::path(HGRPC_BINARY_DIR) / "repo_fixtures";
+  std::call_once(once, [] {
+    const fs::path script = fs::path(HGRPC_SOURCE_DIR) / "tests/repo/make_repo_fixtures.py";
+    const std::string stamp = std::to_string(std::hash<std::string>{}(read_text(script)));
+    // Several test processes may start at once: build under a lock, once.
+    const std::string cmd = "flock " + shell_quote(dir.string() + ".lock") + " sh -c " +
+                            shell_quote("test \"$(cat " + shell_quote(dir.string() + ".stamp") + " 2>/dev/null)\" = " +
+                                        stamp + " || { /usr/bin/python3 " + shell_quote(script.string()) + " " +
+                                        shell_quote(dir.string()) + " >/dev/null 2>&1 && echo " + stamp + " > " +
+                                        shell_quote(dir.string() + ".stamp") + "; }");
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  });
+  return dir;
+}
+
+// Mercurial's answers for fixture `name`.
+inline const json& oracle(const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, json> cache;
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(name); it != cache.end()) return it->second;
+  // Test cases run as parallel processes: each writes its own file.
+  const fs::path out = fs::path(HGRPC_BINARY_DIR) / ("repo_oracle_" + name + "." + std::to_string(::getpid()) + ".json");
+  const std::string cmd = "/usr/bin/python3 " +
+                          shell_quote((fs::path(HGRPC_SOURCE_DIR) / "tests/repo/oracle.py").string()) + " " +
+                          shell_quote((fixtures() / name).string()) + " > " + shell_quote(out.string());
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  json parsed = json::parse(read_text(out));
+  fs::remove(out);
+  return cache[name] = std::move(parsed);
+}
+
+inline std::shared_ptr<const store::Repository> open_repo(const std::string& name) {
+  auto r = store::Repository::open(fixtures() / name);
+  REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+  return std::make_shared<const store::Repository>(std::move(*r));
+}
+
+inline srv::CommandRegistry registry_for(const std::string& name, repo::RepoCommandOptions options = {}) {
+  srv::CommandRegistry reg;
+  repo::register_repository_commands(reg, open_repo(name), options);
+  return reg;
+}
+
+inline srv::CommandResult run(const srv::CommandRegistry& reg, const std::string& command, const json& args) {
+  const srv::CommandSpec* spec = reg.find(command);
+  REQUIRE(spec != nullptr);
+  return reg.run(*spec, args, std::nullopt, srv::CommandLimits{});
+}
+
+// Runs a command that must succeed.
+inline srv::CommandOutput ok(const srv::CommandRegistry& reg, const std::string& command, const json& args) {
+  auto r = run(reg, command, args);
+  REQUIRE_MESSAGE(r, (r ? std::string() : srv::format_command_error(r.error())));
+  return std::move(*r);
+}
+
+// The formatted error of a command that must fail.
+inline std::string fails(const srv::CommandRegistry& reg, const std::string& command, const json& args) {
+  auto r = run(reg, command, args);
+  REQUIRE_FALSE(r);
+  return srv::format_command_error(r.error());
+}
+
+inline std::string hex_of(const json& v) {
+  const auto& b = v.get_binary();
+  return store::hex(store::ByteView(b.data(), b.size()));
+}
+inline std::string str_of(const json& v) {
+  const auto& b = v.get_binary();
+  return std::string(b.begin(), b.end());
+}
+inline json node_arg(const std::string& hex) {
+  auto n = store::unhex(hex);
+  REQUIRE(n);
+  return cbor_bytes(store::ByteView(n->data(), n->size()));
+}
+inline json set_of(std::initializer_list<const char*> items) {
+  json out = json::array();
+  for (const char* i : items) out.push_back(cbor_bytes(i));
+  return out;
+}
+inline json node_list(const std::vector<std::string>& hexes) {
+  json out = json::array();
+  for (const auto& h : hexes) out.push_back(node_arg(h));
+  return out;
+}
+
+// Rebuilds the revisions of a manifestdata/filedata/filesdata stretch:
+// `records` from `pos`, `count` revision records each followed by its
+// bytes. `texts` (node hex -> rawtext) holds what the client has; each
+// rebuilt text is hash-checked and added. With parents_received, each
+// parent must have been received (or be null) before its child.
+struct Rebuilt {
+  std::vector<std::string> nodes;  // in the order received
+  std::map<std::string, json> records;
+};
+inline Rebuilt rebuild(const srv::CommandOutput& records, std::size_t& pos, std::size_t count,
+                       std::map<std::string, store::Bytes>& texts, bool parents_received = true) {
+  Rebuilt out;
+  for (std::size_t i = 0; i < count; ++i) {
+    REQUIRE(pos < records.size());
+    const json& rec = records[pos++];
+    const std::string node = hex_of(rec.at("node"));
+    CAPTURE(node);
+    const json& parents = rec.at("parents");
+    for (const auto& p : parents) {
+      if (!parents_received) break;
+      std::string ph = hex_of(p);
+      CHECK_MESSAGE((ph == std::string(40, '0') || texts.contains(ph)), "parent before child: " << ph);
+    }
+    const json& ff = rec.at("fieldsfollowing");
+    REQUIRE(ff.size() == 1);
+    const std::string kind = str_of(ff[0][0]);
+    REQUIRE(pos < records.size());
+    const auto& data = records[pos++].get_binary();
+    REQUIRE(ff[0][1].get<std::size_t>() == data.size());
+    store::Bytes text;
+    if (kind == "revision") {
+      CHECK_FALSE(rec.contains("deltabasenode"));
+      text.assign(data.begin(), data.end());
+    } else {
+      REQUIRE(kind == "delta");
+      const std::string base = hex_of(rec.at("deltabasenode"));
+      REQUIRE_MESSAGE(texts.contains(base), "delta base the client lacks: " << base);
+      std::vector<hgrpc::mpatch::ByteView> deltas{hgrpc::mpatch::ByteView(data.data(), data.size())};
+      auto applied = hgrpc::mpatch::apply(texts.at(base), deltas);
+      REQUIRE(applied);
+      text = std::move(*applied);
+    }
+    auto p1 = store::unhex(hex_of(parents[0]));
+    auto p2 = store::unhex(hex_of(parents[1]));
+    CHECK(store::hex(store::hash_revision(*p1, *p2, text)) == node);
+    texts[node] = std::move(text);
+    out.nodes.push_back(node);
+    out.records[node] = rec;
+  }
+  return out;
+}
+
+inline std::string sha1_hex(const store::Bytes& b) { return store::hex(store::sha1(b)); }
+
+}  // namespace repo_test
