@@ -229,6 +229,7 @@ CommandResult CommandRegistry::run(const CommandSpec& spec, const json& args,
       emitter,
       [&](framing::PlannedFrames& frames, framing::ResponseEmitter&) {
         for (const auto& f : frames) framing::append(payload, f.payload);
+        frames.clear();  // taken: a later drain must not see them again
         return true;
       },
       std::size_t{1} << 20);
@@ -238,8 +239,8 @@ CommandResult CommandRegistry::run(const CommandSpec& spec, const json& args,
   framing::CborLimits cbor;
   cbor.max_string_bytes = payload.size();
   auto values = framing::cbor_decode_all(payload, cbor);
-  if (!values || values->empty())
-    throw std::logic_error("command " + spec.name + " produced undecodable output");
+  if (!values) throw std::logic_error("command " + spec.name + " produced undecodable output: " + values.error().message);
+  if (values->empty()) throw std::logic_error("command " + spec.name + " produced no output");
   values->erase(values->begin());  // {status: ok}
   return std::move(*values);
 }

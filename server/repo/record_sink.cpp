@@ -2,7 +2,7 @@
 
 namespace hgrpc::server::repo {
 
-bool CollectingSink::charge(std::uint64_t n) {
+bool ResponseRecordSink::charge(std::uint64_t n) {
   if (over_ || n > max_ - used_) {
     over_ = true;
     return false;
@@ -11,20 +11,21 @@ bool CollectingSink::charge(std::uint64_t n) {
   return true;
 }
 
-bool CollectingSink::value(json v) {
+bool ResponseRecordSink::value(json v) {
   // Values are small (records, node lists); their encoded size is what counts.
-  if (!charge(framing::cbor_encode(v).size())) return false;
-  out_.push_back(std::move(v));
-  return true;
+  framing::Bytes encoded;
+  framing::cbor_encode(v, encoded);
+  if (!charge(encoded.size())) return false;
+  return sink_.encoded(encoded);
 }
 
-bool CollectingSink::bytes(ByteView data) {
+bool ResponseRecordSink::bytes(ByteView data) {
   if (!charge(data.size() + 9)) return false;
-  out_.push_back(framing::cbor_bytes(data));
-  return true;
+  return sink_.bytes(data);
 }
 
-std::string CollectingSink::sink_error() const {
+std::string ResponseRecordSink::sink_error() const {
+  if (!over_) return "the response's output is gone (the peer hung up or a write failed)";
   return "response exceeds the output limit of " + std::to_string(max_) + " bytes";
 }
 

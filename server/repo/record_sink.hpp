@@ -2,8 +2,8 @@
 // RecordSink: what a repository command writes its response into, one record
 // at a time: CBOR values and definite-length byte strings (revision data).
 // Commands never build the whole response; the sink decides where records go
-// (today: collected into a CommandOutput; later: the producers' sink with
-// backpressure). A false return means the consumer is gone or over a limit:
+// (the server's ResponseSink, with backpressure; tests collect them through
+// CommandRegistry::run). A false return means the consumer is gone or over a limit:
 // the command stops and reports sink_error().
 #include <cstdint>
 #include <string>
@@ -11,6 +11,7 @@
 #include "framing/bytes.hpp"
 #include "framing/cbor.hpp"
 #include "server/command_registry.hpp"
+#include "server/response_sink.hpp"
 
 namespace hgrpc::server::repo {
 
@@ -28,19 +29,19 @@ class RecordSink {
   virtual std::string sink_error() const = 0;
 };
 
-// Collects records into a CommandOutput (bytes become json::binary), bounded
-// by CommandLimits::max_output_bytes (counted as the payload bytes written).
-class CollectingSink final : public RecordSink {
+// Writes records into the response's ResponseSink (which frames them and
+// applies the connection's backpressure), bounded by
+// CommandLimits::max_output_bytes (counted as the payload bytes written).
+class ResponseRecordSink final : public RecordSink {
  public:
-  explicit CollectingSink(std::uint64_t max_output_bytes) : max_(max_output_bytes) {}
+  ResponseRecordSink(ResponseSink& sink, std::uint64_t max_output_bytes) : sink_(sink), max_(max_output_bytes) {}
   bool value(json v) override;
   bool bytes(ByteView data) override;
   std::string sink_error() const override;
-  CommandOutput take() { return std::move(out_); }
 
  private:
   bool charge(std::uint64_t n);
-  CommandOutput out_;
+  ResponseSink& sink_;
   std::uint64_t max_;
   std::uint64_t used_ = 0;
   bool over_ = false;

@@ -8,13 +8,14 @@ CommandSpec repo_command(std::string name, std::vector<ArgSpec> args, RepoHandle
                          std::shared_ptr<const RepoContext> context, json extra_capabilities) {
   CommandSpec spec{.name = std::move(name), .permission = "pull", .args = std::move(args), .handler = {},
                    .extra_capabilities = std::move(extra_capabilities)};
-  spec.handler = [handler = std::move(handler), context = std::move(context)](const CommandInput& in) -> CommandResult {
+  spec.handler = [handler = std::move(handler), context = std::move(context)](const CommandInput& in,
+                                                                                ResponseSink& out) -> CommandStatus {
     auto snapshot = context->repository->snapshot();
     if (!snapshot) return hgrpc::unexpected<CommandError>(store_error(snapshot.error()));
-    CollectingSink sink(in.limits.max_output_bytes);
+    ResponseRecordSink sink(out, in.limits.max_output_bytes);
     RepoCall call{in.args, *snapshot, context->options};
     if (RepoError error = handler(call, sink)) return hgrpc::unexpected<CommandError>(std::move(*error));
-    return sink.take();
+    return {};
   };
   return spec;
 }

@@ -35,7 +35,7 @@ using RepoError = std::optional<CommandError>;
 using RepoHandler = std::function<RepoError(const RepoCall&, RecordSink&)>;
 
 // A CommandSpec whose handler snapshots the repository and runs `handler`
-// with a CollectingSink.
+// with the response's sink.
 CommandSpec repo_command(std::string name, std::vector<ArgSpec> args, RepoHandler handler,
                          std::shared_ptr<const RepoContext> context, json extra_capabilities = json::object());
 

@@ -40,6 +40,7 @@ struct Client {
     processor.feed(body);
     auto result = processor.finish();
     REQUIRE(result.status == 200);
+    REQUIRE(processor.write_output());
     ++requests;
     std::map<std::uint16_t, std::vector<json>> values;
     std::set<std::uint16_t> ended;
