@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // One request on a new raw connection; the whole exchange until the server closes.
-RawReply exchange(int port, const std::string& request, std::chrono::milliseconds bound = 10s) {
+RawReply round_trip(int port, const std::string& request, std::chrono::milliseconds bound = 10s) {
   RawConn conn(port);
   conn.send(request);
   bool closed = false;
@@ -30,7 +30,7 @@ std::string get(const std::string& path, const std::string& extra = "") {
 
 // The value of one line of /metrics ("name{labels} value"), -1 if absent.
 long metric(int port, const std::string& series) {
-  const RawReply r = exchange(port, get("/metrics"));
+  const RawReply r = round_trip(port, get("/metrics"));
   const auto at = r.body.find("\n" + series + " ");
   if (at == std::string::npos) return -1;
   return std::stol(r.body.substr(at + series.size() + 2));
@@ -73,7 +73,7 @@ std::unique_ptr<RawConn> hold_worker(int port, const std::string& extra = "") {
 RawReply until_503(int port, const std::string& request) {
   RawReply r;
   for (const auto deadline = Clock::now() + 10s; Clock::now() < deadline;) {
-    r = exchange(port, request);
+    r = round_trip(port, request);
     if (r.status == 503) break;
     std::this_thread::sleep_for(20ms);
   }
@@ -88,7 +88,7 @@ TEST_CASE("connections: 40 silent connections do not hold /healthz (more than --
   for (int i = 0; i < 40; ++i) silent.push_back(std::make_unique<RawConn>(server.port()));
   // Slow heads too: each has sent part of a request line.
   for (int i = 0; i < 10; ++i) silent[static_cast<std::size_t>(i)]->send(std::string_view("GET /hea"));
-  const RawReply r = exchange(server.port(), get("/healthz"), 20s);
+  const RawReply r = round_trip(server.port(), get("/healthz"), 20s);
   CHECK(r.status == 200);
   CHECK(r.body == "ok\n");
   CHECK(await_metric(server.port(), "hgrpcd_connections_open", 41) == 41);
@@ -111,7 +111,7 @@ TEST_CASE("connections: 503 with Retry-After past --max-open-connections") {
   // Room again once the server saw them go.
   RawReply ok;
   for (const auto deadline = Clock::now() + 10s; ok.status != 200 && Clock::now() < deadline;)
-    ok = exchange(server.port(), get("/healthz"));
+    ok = round_trip(server.port(), get("/healthz"));
   CHECK(ok.status == 200);
   CHECK(metric(server.port(), "hgrpcd_connections_refused_total{reason=\"max_open_connections\"}") >= 1);
   CHECK(server.stop() == 0);
@@ -128,7 +128,7 @@ TEST_CASE("connections: 503 when every worker is busy (--max-connections)") {
   busy->reset();
   RawReply m;
   for (const auto deadline = Clock::now() + 10s; m.status != 200 && Clock::now() < deadline;)
-    m = exchange(server.port(), get("/metrics"));
+    m = round_trip(server.port(), get("/metrics"));
   REQUIRE(m.status == 200);
   CHECK(m.body.find("hgrpcd_connections_refused_total{reason=\"max_connections\"} ") != std::string::npos);
   CHECK(m.body.find("hgrpcd_connections_refused_total{reason=\"max_connections\"} 0\n") == std::string::npos);
@@ -146,7 +146,7 @@ TEST_CASE("connections: --max-connections-per-client by peer address") {
   held.clear();
   RawReply ok;
   for (const auto deadline = Clock::now() + 10s; ok.status != 200 && Clock::now() < deadline;)
-    ok = exchange(server.port(), get("/healthz"));
+    ok = round_trip(server.port(), get("/healthz"));
   CHECK(ok.status == 200);
   CHECK(metric(server.port(), "hgrpcd_connections_refused_total{reason=\"max_connections_per_client\"}") >= 1);
   CHECK(server.stop() == 0);
@@ -162,7 +162,7 @@ TEST_CASE("connections: --max-connections-per-client by X-Forwarded-For from a t
   CHECK(r.head.find("\r\nRetry-After: 1") != std::string::npos);
   check_closing_head(r);
   // Another client behind the same proxy is served.
-  const RawReply other = exchange(server.port(), get("/healthz", "X-Forwarded-For: 10.0.0.2\r\n"));
+  const RawReply other = round_trip(server.port(), get("/healthz", "X-Forwarded-For: 10.0.0.2\r\n"));
   CHECK(other.status == 200);
   CHECK(server.stop() == 0);
 }
@@ -233,7 +233,7 @@ TEST_CASE("connections: early refusals with an unread body close at once") {
   };
   for (const auto& c : cases) {
     INFO(c.request.substr(0, 60));
-    const RawReply r = exchange(server.port(), c.request);
+    const RawReply r = round_trip(server.port(), c.request);
     CHECK(r.status == c.status);
     check_closing_head(r);
   }
