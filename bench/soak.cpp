@@ -147,7 +147,7 @@ const std::vector<Row> kWorkloads = {
        char buf[65536];
        while (got < want) {
          pollfd p{fd, POLLIN, 0};
-         if (::poll(&p, 1, 10000) <= 0) break;
+         if (::poll(&p, 1, 60000) <= 0) break;  // as long as the other clients wait
          const auto n = ::recv(fd, buf, sizeof buf, 0);
          if (n <= 0) break;
          got += static_cast<std::size_t>(n);
@@ -195,8 +195,10 @@ int main(int argc, char** argv) {
   std::mutex mu;
   std::map<std::string, std::uint64_t> done, wrong;
   std::string first_wrong;
+  std::map<std::string, std::string> first_by_workload;
   const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
   Resources peak = before;
+  std::vector<long> rss_by_fifth;  // RSS at the end of each fifth of the run: a plateau, or growth
   std::vector<std::thread> threads;
   for (std::size_t t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
@@ -207,6 +209,7 @@ int main(int argc, char** argv) {
       c.set_read_timeout(60);
       c.set_write_timeout(60);
       std::map<std::string, std::uint64_t> my_done, my_wrong;
+      std::map<std::string, std::string> my_first_by;
       std::string my_first;
       while (Clock::now() < end) {
         unsigned pick = static_cast<unsigned>(rng() % total_weight);
@@ -223,6 +226,7 @@ int main(int argc, char** argv) {
         if (!problem.empty()) {
           ++my_wrong[row->name];
           if (my_first.empty()) my_first = row->name + ": " + problem;
+          my_first_by.emplace(row->name, problem);
           c.stop();  // a fresh connection after a failure
         }
       }
@@ -230,13 +234,17 @@ int main(int argc, char** argv) {
       for (auto& [k, v] : my_done) done[k] += v;
       for (auto& [k, v] : my_wrong) wrong[k] += v;
       if (first_wrong.empty()) first_wrong = my_first;
+      for (auto& [k, v] : my_first_by) first_by_workload.emplace(k, v);
     });
   }
   std::thread sampler([&] {
+    const auto start = Clock::now();
     while (Clock::now() < end) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       const Resources r = resources(server_pid);
       std::lock_guard lock(mu);
+      if (Clock::now() - start >= (end - start) * static_cast<long>(rss_by_fifth.size() + 1) / 5)
+        rss_by_fifth.push_back(r.rss_kib);
       peak.fds = std::max(peak.fds, r.fds);
       peak.threads = std::max(peak.threads, r.threads);
       peak.rss_kib = std::max(peak.rss_kib, r.rss_kib);
@@ -269,8 +277,10 @@ int main(int argc, char** argv) {
                      {"threads_after", after.threads},
                      {"rss_kib_before", before.rss_kib},
                      {"rss_kib_peak", peak.rss_kib},
+                     {"rss_kib_by_fifth", rss_by_fifth},
                      {"rss_kib_after", after.rss_kib}};
   if (!first_wrong.empty()) out["first_wrong"] = first_wrong;
+  if (!first_by_workload.empty()) out["first_wrong_by_workload"] = first_by_workload;
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "server/connection_pool.hpp"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -363,7 +364,14 @@ void ConnectionPool::worker_loop() {
   }
   --workers_;
   counters_.workers.fetch_sub(1, std::memory_order_relaxed);
+  const bool last_extra = !workers_stop_ && workers_ == limits_.min_workers;
   workers_done_cv_.notify_all();
+  lock.unlock();
+  // The burst that started the extra workers is over: give the memory their
+  // malloc arenas kept back to the system (glibc keeps freed blocks below
+  // the mmap threshold in each arena; a burst of 64 large responses left
+  // ~200 MiB resident).
+  if (last_extra) malloc_trim(0);
 }
 
 void ConnectionPool::serve(Owned c) {
