@@ -4,6 +4,7 @@
 // Raw sockets, 127.0.0.1, bounded waits; no timed assertions.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <memory>
 #include <regex>
 #include <vector>
@@ -80,6 +81,23 @@ RawReply until_503(int port, const std::string& request) {
   return r;
 }
 
+// Like until_503 while a worker is held by `hold()`: the probe may win the
+// race for the last slot, in which case the holder got the 503 and is gone;
+// it is then held again. `holder` keeps the last one.
+RawReply until_503_holding(int port, const std::string& request, std::unique_ptr<RawConn>& holder,
+                           const std::function<std::unique_ptr<RawConn>()>& hold) {
+  holder = hold();
+  RawReply r;
+  for (const auto deadline = Clock::now() + 20s; Clock::now() < deadline;) {
+    bool gone = false;
+    holder->read_until_close(30ms, &gone);
+    if (gone) holder = hold();
+    r = round_trip(port, request);
+    if (r.status == 503) break;
+  }
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("connections: 40 silent connections do not hold /healthz (more than --threads)") {
@@ -119,8 +137,9 @@ TEST_CASE("connections: 503 with Retry-After past --max-open-connections") {
 
 TEST_CASE("connections: 503 when every worker is busy (--max-connections)") {
   TestServer server({"--max-connections", "1", "--threads", "1"});
-  auto busy = hold_worker(server.port());
-  const RawReply r = until_503(server.port(), get("/healthz"));
+  std::unique_ptr<RawConn> busy;
+  const RawReply r =
+      until_503_holding(server.port(), get("/healthz"), busy, [&] { return hold_worker(server.port()); });
   CHECK(r.status == 503);
   CHECK(r.body == "all 1 workers are busy (--max-connections 1)\n");
   CHECK(r.head.find("\r\nRetry-After: 1") != std::string::npos);
@@ -154,8 +173,9 @@ TEST_CASE("connections: --max-connections-per-client by peer address") {
 
 TEST_CASE("connections: --max-connections-per-client by X-Forwarded-For from a trusted proxy") {
   TestServer server({"--max-connections-per-client", "1", "--trusted-proxy", "127.0.0.1/32"});
-  auto busy = hold_worker(server.port(), "X-Forwarded-For: 10.0.0.1\r\n");
-  const RawReply r = until_503(server.port(), get("/healthz", "X-Forwarded-For: 10.0.0.1\r\n"));
+  std::unique_ptr<RawConn> busy;
+  const RawReply r = until_503_holding(server.port(), get("/healthz", "X-Forwarded-For: 10.0.0.1\r\n"), busy,
+                                       [&] { return hold_worker(server.port(), "X-Forwarded-For: 10.0.0.1\r\n"); });
   CHECK(r.status == 503);
   CHECK(r.body ==
         "too many requests in progress from 10.0.0.1 (--max-connections-per-client 1)\n");
