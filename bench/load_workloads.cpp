@@ -62,10 +62,10 @@ Workload multirequest_workload(const ClientReactorOptions& options, std::size_t 
   return w;
 }
 
-// 1 MiB of text lines; 100 deltas of 5 same-length 16-byte replacements at
+// kBase bytes of text lines; 100 deltas of 5 same-length 16-byte replacements at
 // sorted distinct places (fixed seed), so every delta's offsets are simple.
-Workload applypatches_workload(const ClientReactorOptions& options) {
-  constexpr std::size_t kBase = 1 << 20, kDeltas = 100, kHunks = 5, kHunk = 16;
+Workload applypatches_workload(const ClientReactorOptions& options, std::size_t kBase) {
+  constexpr std::size_t kDeltas = 100, kHunks = 5, kHunk = 16;
   std::mt19937_64 rng(8);
   Bytes text;
   while (text.size() < kBase) {

@@ -33,7 +33,9 @@ struct Workload {
 };
 
 Workload patchedsize_workload(const framing::ClientReactorOptions& options);
-Workload applypatches_workload(const framing::ClientReactorOptions& options);
+// base_bytes of text, 100 deltas: the answer is base_bytes long.
+Workload applypatches_workload(const framing::ClientReactorOptions& options,
+                               std::size_t base_bytes = std::size_t{1} << 20);
 Workload multirequest_workload(const framing::ClientReactorOptions& options, std::size_t commands);
 
 // Checks a response body: every request of w answered ok with exactly its

@@ -305,6 +305,41 @@ def memory_targets(t, raw):
               "<= 64 MiB", v)
 
 
+def conn_targets(t, raw):
+    for name, label, load in (("conn-direct.json", "default hgrpcd", "1000 silent + 200 slow-head"),
+                              ("conn-nginx.json", "deploy/nginx.conf in front", "2000 silent + 400 slow-head")):
+        p = os.path.join(raw, name)
+        if not os.path.exists(p):
+            continue
+        m = json.load(open(p))
+        ok = m["p99_ms"] <= 50 and m["failures"] == 0
+        t.add("small requests, %s, %s connections held: p99 (%d requests, %d failed)"
+              % (label, load, m["requests"], m["failures"]), m["p99_ms"], "ms",
+              "p50 %.2f, max %.1f" % (m["p50_ms"], m["max_ms"]), "<= 50 ms, 0 failed",
+              verdict(ok, m.get("first_failure", "")))
+        back = m["threads_after"] <= m["threads_idle"]
+        t.add("  hgrpcd threads idle / peak / after", "%d / %d / %d" % (m["threads_idle"], m["threads_peak"],
+              m["threads_after"]), "threads", "", "back to idle", verdict(back))
+        t.add("  hgrpcd RSS idle / peak / after", "%.1f / %.1f / %.1f" % (m["rss_kib_idle"] / 1024,
+              m["rss_kib_peak"] / 1024, m["rss_kib_after"] / 1024), "MiB")
+    p = os.path.join(raw, "conn-overlimit.json")
+    if os.path.exists(p):
+        m = json.load(open(p))
+        t.add("503 past --max-open-connections: connect to complete answer, p99 (%d probes, %d not 503)"
+              % (m["probes"], m["not_503"]), m["p99_ms"], "ms", "max %.1f" % m["max_ms"], "<= 10 ms",
+              verdict(m["p99_ms"] <= 10 and m["not_503"] == 0))
+    p = os.path.join(raw, "soak.json")
+    if os.path.exists(p):
+        m = json.load(open(p))
+        grew = m["fds_after"] > m["fds_before"] or m["threads_after"] > m["threads_before"]
+        t.add("soak, %d clients, %.0f s: wrong answers (of %d exchanges)" % (m["clients"], m["seconds"],
+              m["exchanges"]), m["wrong"], "", "", "0", verdict(m["wrong"] == 0, m.get("first_wrong", "")))
+        t.add("  fds / threads before -> after", "%d -> %d / %d -> %d" % (m["fds_before"], m["fds_after"],
+              m["threads_before"], m["threads_after"]), "", "", "no growth", verdict(not grew))
+        t.add("  RSS before / peak / after", "%.1f / %.1f / %.1f" % (m["rss_kib_before"] / 1024,
+              m["rss_kib_peak"] / 1024, m["rss_kib_after"] / 1024), "MiB")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("raw")
@@ -317,6 +352,7 @@ def main():
     reference_targets(t, gbench, args.raw)
     e2e_targets(t, args.raw)
     memory_targets(t, args.raw)
+    conn_targets(t, args.raw)
     print("# hgrpcd benchmark results\n")
     print("Machine: %d CPUs (%s), %s RAM, Linux %s; load average %s during the run."
           % (m["nproc"], m["cpu"], m["memory"], m["kernel"], m["load"]))

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -17,6 +19,7 @@
 #include "server/capabilities.hpp"
 #include "server/client_address.hpp"
 #include "server/compression_pool.hpp"
+#include "server/connection_pool.hpp"
 #include "server/handshake.hpp"
 #include "server/route.hpp"
 
@@ -39,6 +42,8 @@ struct RequestState {
   CommandTally commands;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  bool counted_client = false;  // holds a RequestsPerClient slot
+  bool over_client_limit = false;
 };
 thread_local RequestState tl_request;
 
@@ -47,16 +52,10 @@ void text(httplib::Response& res, int status, std::string_view line) {
   res.set_content(std::string(line) + "\n", "text/plain");
 }
 
-// The declared Content-Length; 0 when absent or malformed (cpp-httplib
-// rejects malformed lengths before routing).
+// The declared Content-Length (0 when absent), read as cpp-httplib reads it
+// when it receives the body.
 std::uint64_t content_length(const httplib::Request& req) {
-  const auto v = req.get_header_value("Content-Length");
-  std::uint64_t n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10) return 0;
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return n;
+  return req.get_header_value<std::uint64_t>("Content-Length");
 }
 
 bool has_body(const httplib::Request& req) {
@@ -90,15 +89,56 @@ void drain_or_close(const httplib::Request& req, httplib::Response& res,
   if (!complete) res.set_header("Connection", "close");
 }
 
-std::string format_peer(const std::string& address) { return address; }
+// Set when the response being written says Connection: close: the
+// connection pool then closes the connection instead of waiting for another
+// request on it.
+thread_local bool tl_close_after = false;
+
+// Longest POST path routed: cpp-httplib matches POST paths against our route
+// pattern with libstdc++'s std::regex, which recurses once per character
+// (~250 bytes of stack each) and would overflow a worker's small stack on a
+// long path. Our command paths are far shorter.
+constexpr std::size_t kMaxPostPathBytes = 256;
+
+// Requests being served per client behind a trusted proxy (by
+// X-Forwarded-For), for --max-connections-per-client.
+class RequestsPerClient {
+ public:
+  bool try_acquire(const std::string& client, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    auto& n = counts_[client];
+    if (n >= limit) return false;
+    ++n;
+    return true;
+  }
+  void release(const std::string& client) {
+    std::lock_guard lock(mutex_);
+    auto it = counts_.find(client);
+    if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::size_t> counts_;
+};
 
 // cpp-httplib's stop() marks the server as shutting down, and content
 // providers then stop writing: chunked responses in flight would be cut. To
 // drain instead, shut the listening socket down: accept() fails, the accept
 // loop ends, and listen_after_bind() returns once the workers have finished
 // the requests in flight (keep-alive connections end at their next idle wait).
+//
+// Connections are handed to the ConnectionPool at accept instead of
+// cpp-httplib's thread-per-connection loop; the pool's workers call back
+// into serve_request() (cpp-httplib's request parser and router) once a
+// request head is complete.
 class DrainingServer : public httplib::Server {
  public:
+  ConnectionPool* pool = nullptr;
+
+  bool serve_request(httplib::Stream& stream, bool last, bool& connection_closed) {
+    return process_request(stream, last, connection_closed, nullptr);
+  }
   void stop_accepting() {
     const auto sock = svr_sock_.load();
     if (sock != INVALID_SOCKET) ::shutdown(sock, SHUT_RDWR);
@@ -110,6 +150,25 @@ class DrainingServer : public httplib::Server {
     const auto sock = svr_sock_.load();
     return sock != INVALID_SOCKET && ::listen(sock, backlog) == 0;
   }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    pool->admit(sock);
+    return true;
+  }
+};
+
+// cpp-httplib's task queue, given each accepted socket: the pool takes it
+// at once (on the accept thread). shutdown() is called when the accept loop
+// ends: the pool then finishes the requests in flight.
+class PoolQueue : public httplib::TaskQueue {
+ public:
+  explicit PoolQueue(ConnectionPool& pool) : pool_(pool) {}
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  ConnectionPool& pool_;
 };
 
 }  // namespace
@@ -125,6 +184,8 @@ struct HttpServer::Impl {
   std::unique_ptr<CompressionPool> pool;  // outlives the server's workers
   std::unique_ptr<framing::ZstdContextPool> zstd_contexts;  // likewise
   DrainingServer http;
+  std::unique_ptr<ConnectionPool> connections;  // destroyed before http
+  RequestsPerClient requests_per_client;
   std::optional<TokenAuth> auth;
   TrustedProxies proxies;
   CommandLimits limits;
@@ -132,6 +193,8 @@ struct HttpServer::Impl {
 
   void configure();
   void on_request_start(const httplib::Request& req);
+  void end_request();
+  bool serve_one(httplib::Stream& stream, bool last);
   void on_logged(const httplib::Request& req, const httplib::Response& res);
   void handle_without_body(const httplib::Request& req, httplib::Response& res);
   void handle_post(const httplib::Request& req, httplib::Response& res,
@@ -164,7 +227,25 @@ void HttpServer::Impl::configure() {
   // each body being served.
   zstd_contexts = std::make_unique<framing::ZstdContextPool>(threads * compress);
   ro.encoder.zstd_pool = zstd_contexts.get();
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  PoolLimits pool_limits;
+  pool_limits.max_workers = options.max_connections;
+  pool_limits.min_workers = threads;
+  pool_limits.max_open = options.max_open_connections;
+  pool_limits.max_per_client = options.max_connections_per_client;
+  const auto ms = [](double seconds) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000)));
+  };
+  pool_limits.header_timeout = ms(options.header_timeout);
+  pool_limits.read_timeout = ms(options.read_timeout);
+  pool_limits.write_timeout = ms(options.write_timeout);
+  pool_limits.keep_alive_timeout = ms(options.keep_alive_timeout);
+  pool_limits.keep_alive_max = options.keep_alive_max;
+  connections = std::make_unique<ConnectionPool>(
+      pool_limits, metrics.connections,
+      [this](httplib::Stream& stream, bool last) { return serve_one(stream, last); },
+      [this](std::string_view peer) { return proxies.trusted(peer); });
+  http.pool = connections.get();
+  http.new_task_queue = [this] { return new PoolQueue(*connections); };
   const auto set_timeout = [](double seconds, auto&& setter) {
     const auto whole = static_cast<time_t>(seconds);
     setter(whole, static_cast<time_t>((seconds - static_cast<double>(whole)) * 1e6));
@@ -181,6 +262,18 @@ void HttpServer::Impl::configure() {
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     on_request_start(req);
+    if (tl_request.over_client_limit) {
+      res.set_header("Retry-After", "1");
+      res.set_header("Connection", "close");
+      text(res, 503, fmt::format("too many requests in progress from {} (--max-connections-per-client {})",
+                                 tl_request.client, options.max_connections_per_client));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method == "POST" && req.path.size() > kMaxPostPathBytes) {
+      res.set_header("Connection", "close");
+      text(res, 404, fmt::format("no such command (the path is longer than {} bytes)", kMaxPostPathBytes));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.method == "POST") return httplib::Server::HandlerResponse::Unhandled;
     handle_without_body(req, res);
     return httplib::Server::HandlerResponse::Handled;
@@ -202,6 +295,18 @@ void HttpServer::Impl::configure() {
     text(res, 500, "internal server error");
   });
   http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { on_logged(req, res); });
+  // Runs after cpp-httplib added its connection headers, before they are
+  // written: a response that closes the connection must not also announce
+  // Keep-Alive, and the pool must close it right after the response.
+  http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.get_header_value_count("Connection") == 0) return;
+    const bool close = res.get_header_value("Connection") == "close";
+    if (!close) return;
+    res.headers.erase("Connection");
+    res.headers.erase("Keep-Alive");
+    res.set_header("Connection", "close");
+    tl_close_after = true;
+  });
 }
 
 void HttpServer::Impl::on_request_start(const httplib::Request& req) {
@@ -210,8 +315,31 @@ void HttpServer::Impl::on_request_start(const httplib::Request& req) {
   st.active = true;
   st.start = Clock::now();
   st.wall = std::chrono::system_clock::now();
-  st.client = proxies.client_address(format_peer(req.remote_addr), req.get_header_value("X-Forwarded-For"));
+  st.client = proxies.client_address(req.remote_addr, req.get_header_value("X-Forwarded-For"));
   metrics.request_started();
+  // Connections from a trusted proxy carry many clients: their requests are
+  // counted per client instead (direct peers are counted per connection by
+  // the pool).
+  if (options.max_connections_per_client != 0 && proxies.trusted(req.remote_addr)) {
+    st.counted_client = requests_per_client.try_acquire(st.client, options.max_connections_per_client);
+    st.over_client_limit = !st.counted_client;
+    if (st.over_client_limit) metrics.connections.refuse(Refusal::MaxConnectionsPerClient);
+  }
+}
+
+void HttpServer::Impl::end_request() {
+  auto& st = tl_request;
+  if (st.counted_client) requests_per_client.release(st.client);
+  st = RequestState{};
+}
+
+bool HttpServer::Impl::serve_one(httplib::Stream& stream, bool last) {
+  tl_close_after = false;
+  bool closed = false;
+  const bool ok = http.serve_request(stream, last, closed);
+  // A request cpp-httplib gave up on before the logger (the connection broke).
+  if (tl_request.active) end_request();
+  return ok && !closed && !tl_close_after;
 }
 
 void HttpServer::Impl::on_logged(const httplib::Request& req, const httplib::Response& res) {
@@ -232,7 +360,7 @@ void HttpServer::Impl::on_logged(const httplib::Request& req, const httplib::Res
   e.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - st.start).count();
   metrics.request_finished(st.label, res.status, e.bytes_in, e.bytes_out);
   log.write(e);
-  st = RequestState{};
+  end_request();
 }
 
 bool HttpServer::Impl::check_auth(const httplib::Request& req, httplib::Response& res,

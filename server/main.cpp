@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "server/access_log.hpp"
 #include "server/command_registry.hpp"
@@ -40,6 +41,18 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   AccessLog log(options.log_format, options.access_log);
+
+  // Every open connection is a descriptor: raise the soft limit to the hard
+  // one (commonly 1024 soft), and say so when --max-open-connections cannot fit.
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY &&
+      nofile.rlim_cur < options.max_open_connections + 64)
+    log.note(fmt::format("ulimit -n is {}: fewer than --max-open-connections {} connections can be open",
+                         nofile.rlim_cur, options.max_open_connections));
   const CommandRegistry registry = [] {
     CommandRegistry r = CommandRegistry::standard();
 #ifdef HGRPC_BENCH_COMMANDS

@@ -44,6 +44,28 @@ std::string Metrics::render() const {
       "# HELP hgrpcd_requests_in_flight HTTP requests being served.\n"
       "# TYPE hgrpcd_requests_in_flight gauge\nhgrpcd_requests_in_flight {}\n",
       in_flight_.load());
+  const auto gauge = [&](std::string_view name, std::string_view help, std::int64_t v) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, v);
+  };
+  const auto& c = connections;
+  gauge("hgrpcd_connections_open", "Connections admitted and not yet closed.", c.open.load());
+  gauge("hgrpcd_connections_waiting", "Connections waiting for a request head (new or idle).",
+        c.waiting.load());
+  gauge("hgrpcd_worker_threads", "Threads of the connection pool.", c.workers.load());
+  gauge("hgrpcd_workers_busy", "Pool threads serving a request.", c.busy.load());
+  out += "# HELP hgrpcd_connections_refused_total Connections answered 503 (or 431/416 for a bad "
+         "head) and closed.\n# TYPE hgrpcd_connections_refused_total counter\n";
+  constexpr std::string_view kRefusals[] = {"max_open_connections", "max_connections",
+                                            "max_connections_per_client", "bad_head"};
+  for (int i = 0; i < 4; ++i)
+    out += fmt::format("hgrpcd_connections_refused_total{{reason=\"{}\"}} {}\n", kRefusals[i],
+                       c.refused[i].load());
+  out += "# HELP hgrpcd_connections_timed_out_total Connections closed waiting for a request "
+         "head.\n# TYPE hgrpcd_connections_timed_out_total counter\n";
+  constexpr std::string_view kPhases[] = {"header", "keep_alive"};
+  for (int i = 0; i < 2; ++i)
+    out += fmt::format("hgrpcd_connections_timed_out_total{{phase=\"{}\"}} {}\n", kPhases[i],
+                       c.timed_out[i].load());
   return out;
 }
 

@@ -9,6 +9,14 @@
 //   hgrpcd_received_frames_total, hgrpcd_sent_frames_total
 //   hgrpcd_protocol_errors_total
 //   hgrpcd_requests_in_flight                   gauge
+//   hgrpcd_connections_open                     gauge: admitted, not yet closed
+//   hgrpcd_connections_waiting                  gauge: waiting for a request head
+//   hgrpcd_worker_threads, hgrpcd_workers_busy  gauges of the connection pool
+//   hgrpcd_connections_refused_total{reason}    503s: max_open_connections,
+//       max_connections (every worker busy), max_connections_per_client;
+//       431/416 heads: bad_head
+//   hgrpcd_connections_timed_out_total{phase}   closed by the pool: header
+//       (--header-timeout / --read-timeout), keep_alive (--keep-alive-timeout)
 //
 // Label values come from fixed sets (unknown names are counted as "unknown"),
 // so a peer cannot grow the label space.
@@ -22,8 +30,26 @@
 
 namespace hgrpc::server {
 
+enum class Refusal { MaxOpenConnections, MaxConnections, MaxConnectionsPerClient, BadHead };
+enum class Timeout { Header, KeepAlive };
+
+// The connection pool's counters and gauges (updated without a lock).
+struct ConnectionCounters {
+  std::atomic<std::int64_t> open{0};
+  std::atomic<std::int64_t> waiting{0};
+  std::atomic<std::int64_t> workers{0};
+  std::atomic<std::int64_t> busy{0};
+  std::atomic<std::uint64_t> refused[4] = {};
+  std::atomic<std::uint64_t> timed_out[2] = {};
+
+  void refuse(Refusal r) { refused[static_cast<int>(r)].fetch_add(1, std::memory_order_relaxed); }
+  void time_out(Timeout t) { timed_out[static_cast<int>(t)].fetch_add(1, std::memory_order_relaxed); }
+};
+
 class Metrics {
  public:
+  ConnectionCounters connections;
+
   void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void request_finished(std::string_view command, int status, std::uint64_t bytes_in,
                         std::uint64_t bytes_out);

@@ -9,8 +9,9 @@
 namespace hgrpc::server {
 
 std::size_t effective_threads(const Options& o) {
-  if (o.threads != 0) return o.threads;
-  return std::max<std::size_t>(8, std::thread::hardware_concurrency());
+  const std::size_t warm =
+      o.threads != 0 ? o.threads : std::max<std::size_t>(8, std::thread::hardware_concurrency());
+  return std::min(warm, std::max<std::size_t>(1, o.max_connections));
 }
 
 std::size_t effective_compress_threads(const Options& o) {
@@ -35,8 +36,29 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
       ->envname("HGRPCD_PORT")
       ->check(CLI::Range(0, 65535));
   app.add_option("--threads", o.threads,
-                 "HTTP worker threads, i.e. connections served at once (0: max(8, cores))")
+                 "Worker threads started at once and kept when idle (0: max(8, cores)); more "
+                 "are started on demand up to --max-connections")
       ->envname("HGRPCD_THREADS");
+  app.add_option("--max-connections", o.max_connections,
+                 "Requests served at once, one worker thread each; a complete request head "
+                 "arriving when all are busy gets 503 with Retry-After")
+      ->envname("HGRPCD_MAX_CONNECTIONS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--max-open-connections", o.max_open_connections,
+                 "Open connections, including those waiting for a request head (they cost no "
+                 "thread); past it a new connection gets 503 (also bounded by ulimit -n)")
+      ->envname("HGRPCD_MAX_OPEN_CONNECTIONS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
+  app.add_option("--max-connections-per-client", o.max_connections_per_client,
+                 "Open connections from one address; from a --trusted-proxy, requests in "
+                 "progress per X-Forwarded-For client. Past it: 503 (0: no limit)")
+      ->envname("HGRPCD_MAX_CONNECTIONS_PER_CLIENT");
+  app.add_option("--header-timeout", o.header_timeout,
+                 "Seconds a request head (request line and headers) may take in total, from "
+                 "the connection's start or its first byte after the previous response; a "
+                 "late head is closed without an answer")
+      ->envname("HGRPCD_HEADER_TIMEOUT")
+      ->check(CLI::PositiveNumber);
   app.add_option("--listen-backlog", o.listen_backlog,
                  "Connections the kernel queues until hgrpcd accepts them (capped by "
                  "net.core.somaxconn); past it new connections are dropped or reset")
@@ -103,7 +125,8 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
                  "shutdown, errors) and /metrics as the record of requests")
       ->envname("HGRPCD_ACCESS_LOG")
       ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("--read-timeout", o.read_timeout, "Seconds to wait for request bytes")
+  app.add_option("--read-timeout", o.read_timeout,
+                 "Seconds to wait for each read of request bytes (head or body)")
       ->envname("HGRPCD_READ_TIMEOUT")
       ->check(CLI::PositiveNumber);
   app.add_option("--min-body-rate", o.min_body_rate,
@@ -116,7 +139,7 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
       ->envname("HGRPCD_WRITE_TIMEOUT")
       ->check(CLI::PositiveNumber);
   app.add_option("--keep-alive-timeout", o.keep_alive_timeout,
-                 "Seconds an idle keep-alive connection stays open")
+                 "Seconds a keep-alive connection may stay idle between requests")
       ->envname("HGRPCD_KEEP_ALIVE_TIMEOUT")
       ->check(CLI::PositiveNumber);
   app.add_option("--keep-alive-max", o.keep_alive_max, "Requests served on one connection")

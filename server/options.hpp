@@ -17,7 +17,11 @@ enum class LogFormat { Text, Json };
 struct Options {
   std::string listen = "127.0.0.1";
   int port = 8080;                       // 0: any free port (printed on stdout)
-  std::size_t threads = 0;               // 0: max(8, cores); HTTP connections served at once
+  std::size_t threads = 0;               // 0: max(8, cores); worker threads kept when idle
+  std::size_t max_connections = 1024;    // requests served at once (worker threads)
+  std::size_t max_open_connections = 4096;  // open connections, waiting ones included
+  std::size_t max_connections_per_client = 64;  // 0: no limit
+  double header_timeout = 10;            // seconds for a whole request head
   int listen_backlog = 1024;             // connections the kernel queues before accept()
   std::uint64_t max_body_bytes = std::uint64_t{1} << 30;
   std::size_t max_frame_size = 65535;    // largest frame payload accepted

@@ -37,12 +37,16 @@ Resources resources(const TestServer& s) {
   return {fd_count(s.pid()), thread_count(s.pid()), rss_kib(s)};
 }
 
-// Waits (bounded) until the server's fds and threads are back to `base`:
-// connections end at the keep-alive timeout.
-Resources settle(const TestServer& s, const Resources& base) {
+// Waits (bounded) until the server's fds and threads are back to `idle`, the
+// figures of the server as started: no connection open (they end at the
+// keep-alive timeout, or when the server sees the client leave) and only the
+// warm workers (the others exit after 5 s idle). Measuring the baseline
+// before any connection makes it exact: a baseline taken after a warm-up
+// raced with the warm-up's connection closing.
+Resources settle(const TestServer& s, const Resources& idle) {
   Resources now = resources(s);
-  const auto deadline = Clock::now() + 15s;
-  while ((now.fds > base.fds || now.threads > base.threads) && Clock::now() < deadline) {
+  const auto deadline = Clock::now() + 20s;
+  while ((now.fds != idle.fds || now.threads != idle.threads) && Clock::now() < deadline) {
     std::this_thread::sleep_for(100ms);
     now = resources(s);
   }
@@ -179,8 +183,9 @@ TEST_CASE("load: 16 clients mixing valid and invalid bodies then resources come 
   // request of a connection too, and on this loaded 2-core machine a client
   // thread can stall for a second between connect and send.
   TestServer server;
+  const Resources idle = resources(server);
   warm_up(server);
-  const Resources before = settle(server, resources(server));
+  const Resources before = settle(server, idle);
   const std::uint64_t s = seed();
   INFO("seed " << s << " (HGRPC_LOAD_SEED)");
   const LoadFigures f = run_load(server, 16, load_seconds(), s);
@@ -202,8 +207,9 @@ TEST_CASE("load: 16 clients mixing valid and invalid bodies then resources come 
 
 TEST_CASE("faults: clients that disconnect mid-request and mid-response") {
   TestServer server({"--keep-alive-timeout", "1", "--read-timeout", "2"});
+  const Resources idle = resources(server);
   warm_up(server);
-  const Resources before = settle(server, resources(server));
+  const Resources before = settle(server, idle);
   // A response of ~8 MiB, so the client can leave while it is being written.
   Call big;
   big.add("applypatches", {{"base", bin(std::string(8u << 20, 'q'))}, {"patches", json::array()}});
