@@ -121,7 +121,7 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
     }
     std::sort(frevs.begin(), frevs.end());
     if (!sink.value(json{{"path", framing::cbor_bytes(path)}, {"totalitems", frevs.size()}})) return sink_failure(sink);
-    auto linknode = [&](int r) { return links.at(log->node(r)); };
+    auto linknode = [&links = links, &log](int r) { return links.at(log->node(r)); };  // clang 14: no implicit capture of a binding
     if (auto e = emit_revisions(*log, frevs, emit, linknode, sink)) return e;
   }
   return std::nullopt;

@@ -124,7 +124,8 @@ TEST_CASE("server reactor: every cell of the transition table") {
   };
   CHECK(table.size() == 30);
   for (const auto& [key, want] : table) {
-    const auto [state, event] = key;
+    const auto state = key.first;
+    const auto event = key.second;
     CAPTURE(server_state_name(state));
     CAPTURE(server_event_name(event));
     ServerReactor r;
@@ -266,7 +267,8 @@ TEST_CASE("input streams: every cell of the transition table") {
       {{St::Plain, Other}, {St::Plain}},
   };
   for (const auto& [key, want] : table) {
-    const auto [state, ev] = key;
+    const auto state = key.first;
+    const auto ev = key.second;
     CAPTURE(input_stream_state_name(state));
     CAPTURE(ev_name[ev]);
     InputStreams streams(true);
@@ -469,7 +471,8 @@ TEST_CASE("client reactor: every cell of the request transition table") {
       {{RS::Error, E::ErrorResponse}, done},
   };
   for (const auto& [key, want] : table) {
-    const auto [state, event] = key;
+    const auto state = key.first;
+    const auto event = key.second;
     CAPTURE(request_state_name(state));
     CAPTURE(request_event_name(event));
     ClientReactor c;

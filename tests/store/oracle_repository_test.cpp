@@ -89,7 +89,9 @@ TEST_CASE("file metadata (copies) parses as Mercurial parses it") {
   for (const char* name : kFixtures) {
     INFO("fixture " << name);
     Snapshot snap = open_snapshot(name);
-    for (const auto& [path, filelog] : oracle().at(name)["filelogs"].items()) {
+    for (const auto& item : oracle().at(name)["filelogs"].items()) {
+      const std::string path = item.key();
+      const auto& filelog = item.value();
       INFO("file " << path);
       auto fl = snap.filelog(path);
       REQUIRE(fl.has_value());
@@ -175,11 +177,14 @@ TEST_CASE("requirements and the store kind of every fixture") {
     const char* name;
     StoreKind kind;
   };
-  for (auto [name, kind] : {Case{"main", StoreKind::kFncacheDotencode}, Case{"zlib", StoreKind::kFncacheDotencode},
+  for (const Case c : {Case{"main", StoreKind::kFncacheDotencode}, Case{"zlib", StoreKind::kFncacheDotencode},
                             Case{"nodotencode", StoreKind::kFncache}, Case{"nofncache", StoreKind::kEncoded},
                             Case{"nostore", StoreKind::kBasic}, Case{"bookstore", StoreKind::kFncacheDotencode},
                             Case{"shared", StoreKind::kFncacheDotencode},
                             Case{"nogd", StoreKind::kFncacheDotencode}}) {
+    // Plain names, not a structured binding: clang 14 cannot capture one in INFO's lambda.
+    const char* name = c.name;
+    const StoreKind kind = c.kind;
     INFO("fixture " << name);
     auto repo = Repository::open(fixtures_dir() / name);
     REQUIRE(repo.has_value());

@@ -48,7 +48,9 @@ void check_fixture(const std::string& name) {
   REQUIRE(snap.has_value());
   check_revlog(snap->changelog(), want["revlogs"]["00changelog"]);
   check_revlog(snap->manifestlog(), want["revlogs"]["00manifest"]);
-  for (const auto& [path, filelog] : want["filelogs"].items()) {
+  for (const auto& item : want["filelogs"].items()) {
+    const std::string path = item.key();
+    const auto& filelog = item.value();
     INFO("file " << path);
     CHECK(snap->filelog_index_path(path) == filelog["index_path"].get<std::string>());
     auto fl = snap->filelog(path);

@@ -29,7 +29,9 @@ TEST_CASE("fncache+dotencode: the notes' verified vectors") {
        "dh/very/very/very/very/very/very/very/very/very/very/long_dir/"
        "andafilenamethat80c3da4c2056cfa2fff9bf7445444f7f81fe916e.i"},
   };
-  for (const auto& [in, out] : vectors) {
+  for (const auto& vector : vectors) {
+    const auto& in = vector.first;  // a plain name: clang 14 cannot capture a binding in INFO
+    const auto& out = vector.second;
     INFO(in);
     CHECK(encode_store_path(in, StoreKind::kFncacheDotencode) == out);
   }
