@@ -105,9 +105,11 @@ void ConnectionPool::admit(int fd) {
     if (limits_.max_per_client != 0 && !trusted_(c->peer)) {
       auto& n = per_client_[c->peer];
       if (n >= limits_.max_per_client) {
-        return refuse(std::move(c), Refusal::MaxConnectionsPerClient, 503, "Service Unavailable",
-                      fmt::format("too many connections from {} (--max-connections-per-client {})",
-                                  c->peer, limits_.max_per_client));
+        // The message first: the order in which arguments are evaluated is
+        // unspecified, and refuse() takes c away.
+        auto message = fmt::format("too many connections from {} (--max-connections-per-client {})", c->peer,
+                                   limits_.max_per_client);
+        return refuse(std::move(c), Refusal::MaxConnectionsPerClient, 503, "Service Unavailable", std::move(message));
       }
       ++n;
       c->per_client = true;
