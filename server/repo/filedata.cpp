@@ -22,16 +22,9 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   auto log = call.snapshot.filelog(path);
   if (!log) return store_error(log.error());
   if (log->size() == 0) return CommandError{"unknown file: %s", {path}};
-  std::vector<int> revs;
-  for (const auto& n : nodes) {
-    auto node = node_of(n);
-    auto rev = node ? log->rev(*node) : std::nullopt;
-    if (!rev || *rev < 0 || log->entry(*rev).linkrev >= call.snapshot.size())
-      return CommandError{"unknown file node: %s", {node_arg_hex(n)}};
-    revs.push_back(*rev);
-  }
-  std::sort(revs.begin(), revs.end());
-  revs.erase(std::unique(revs.begin(), revs.end()), revs.end());
+  auto requested = requested_revs(*log, nodes, call.snapshot, "unknown file node: %s");
+  if (!requested) return std::move(requested.error());
+  const std::vector<int> revs = std::move(*requested);
   const json& fields = call.args["fields"];
   EmitFields emit{.parents = has_field(fields, "parents"),
                   .revision = has_field(fields, "revision"),

@@ -20,16 +20,9 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
     return CommandError{"too many nodes: %s (limit %s)",
                         {std::to_string(nodes.size()), std::to_string(call.options.max_nodes)}};
   const auto& ml = call.snapshot.manifestlog();
-  std::vector<int> revs;
-  for (const auto& n : nodes) {
-    auto node = node_of(n);
-    auto rev = node ? ml.rev(*node) : std::nullopt;
-    if (!rev || *rev < 0 || ml.entry(*rev).linkrev >= call.snapshot.size())
-      return CommandError{"unknown node: %s", {node_arg_hex(n)}};
-    revs.push_back(*rev);
-  }
-  std::sort(revs.begin(), revs.end());
-  revs.erase(std::unique(revs.begin(), revs.end()), revs.end());
+  auto requested = requested_revs(ml, nodes, call.snapshot, "unknown node: %s");
+  if (!requested) return std::move(requested.error());
+  const std::vector<int> revs = std::move(*requested);
   const json& fields = call.args["fields"];
   EmitFields emit{.parents = has_field(fields, "parents"),
                   .revision = has_field(fields, "revision"),

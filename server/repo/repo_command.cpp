@@ -1,5 +1,7 @@
 #include "server/repo/repo_command.hpp"
 
+#include <algorithm>
+
 #include "server/commands/arguments.hpp"
 
 namespace hgrpc::server::repo {
@@ -32,6 +34,23 @@ std::optional<store::Node> node_of(const json& v) {
 std::string node_arg_hex(const json& v) {
   if (!v.is_binary() && !v.is_string()) return v.dump();
   return store::hex(commands::bytes_of(v)); }
+
+hgrpc::expected<std::vector<int>, CommandError> requested_revs(const store::Revlog& log, const json& nodes,
+                                                             const store::Snapshot& snapshot,
+                                                             std::string unknown_message) {
+  std::vector<int> revs;
+  revs.reserve(nodes.size());
+  for (const auto& n : nodes) {
+    auto node = node_of(n);
+    auto rev = node ? log.rev(*node) : std::nullopt;
+    if (!rev || *rev < 0 || log.entry(*rev).linkrev >= snapshot.size())
+      return hgrpc::unexpected<CommandError>(CommandError{std::move(unknown_message), {node_arg_hex(n)}});
+    revs.push_back(*rev);
+  }
+  std::sort(revs.begin(), revs.end());
+  revs.erase(std::unique(revs.begin(), revs.end()), revs.end());
+  return revs;
+}
 
 std::string string_of(const json& v) {
   ByteView b = commands::bytes_of(v);

@@ -51,6 +51,12 @@ bool has_field(const json& fields, std::string_view name);
 // `[p1, p2]` as byte strings.
 json parents_value(const store::Node& p1, const store::Node& p2);
 inline json node_value(const store::Node& n) { return framing::cbor_bytes(ByteView(n.data(), n.size())); }
+// The revs of `nodes` (a list of node arguments) in `log`, ascending and each
+// once. A node this snapshot does not reach is a CommandError of
+// `unknown_message` (one %s: the node's hex).
+hgrpc::expected<std::vector<int>, CommandError> requested_revs(const store::Revlog& log, const json& nodes,
+                                                             const store::Snapshot& snapshot,
+                                                             std::string unknown_message);
 // A validated bytes argument as a string.
 std::string string_of(const json& v);
 
