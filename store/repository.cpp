@@ -87,6 +87,7 @@ Result<Snapshot> Repository::snapshot() const {
   return snapshot;
 }
 
+const RepositoryLayout& Snapshot::layout() const { return *state_->layout; }
 const Revlog& Snapshot::changelog() const { return state_->changelog; }
 const Revlog& Snapshot::manifestlog() const { return state_->manifestlog; }
 Phase Snapshot::phase(int rev) const { return state_->phases.at(static_cast<std::size_t>(rev)); }

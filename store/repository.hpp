@@ -39,6 +39,8 @@ class Snapshot {
   // Where that filelog's index lives, relative to the store directory.
   std::string filelog_index_path(const std::string& path) const;
 
+  const RepositoryLayout& layout() const;
+
   int size() const { return changelog().size(); }
   Phase phase(int rev) const;
   // In the served view: not secret, archived or internal (nor descended from one).
