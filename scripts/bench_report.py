@@ -288,7 +288,7 @@ def streams_targets(t, raw):
             if r is two and one and one["mb_per_s"] > 0:
                 q = r["mb_per_s"] / one["mb_per_s"]
                 ratio = "%.2f x one stream" % q
-                target, v = "> 1 x one stream", verdict(q > 1.0, "%.2f" % q)
+                target, v = ">= 1.6 x one stream", verdict(q >= 1.6, "%.2f" % q)
             err = r.get("error")
             if err:
                 v = (v + "; " if v else "") + err
