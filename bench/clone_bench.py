@@ -130,13 +130,13 @@ def stop(proc):
         proc.wait()
 
 
-def hgrpcd_figures(hgrpcd, repo, clients, work):
+def hgrpcd_figures(hgrpcd, repo, clients, work, encodings):
     proc, line = start([hgrpcd, "--port", "0", "--access-log", "off", "--repo", repo], "listening on ")
     port = int(line.strip().rsplit(":", 1)[1])
     try:
         url = "http://127.0.0.1:%d/" % port
         transport = RecordingTransport(url)
-        peer = v2.V2Peer(v2.make_ui(), transport, url, [b"zstd-8mb", b"zlib", b"identity"])
+        peer = v2.V2Peer(v2.make_ui(), transport, url, encodings)
         t0 = time.monotonic()
         v2.clone(peer, os.path.join(work, "v2clone"), [])
         python_clone_wall = time.monotonic() - t0
@@ -177,11 +177,14 @@ def main():
     p.add_argument("repo")
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--json")
+    p.add_argument("--encodings", default="zstd-8mb,zlib,identity",
+                   help="contentencodings the clone advertises (the replay keeps them)")
     p.add_argument("--no-baseline", action="store_true", help="skip hg serve (quick looks at hgrpcd alone)")
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="clone-bench-")
     try:
-        ours = hgrpcd_figures(a.hgrpcd, a.repo, a.clients, work)
+        ours = hgrpcd_figures(a.hgrpcd, a.repo, a.clients, work,
+                              [e.encode() for e in a.encodings.split(",") if e])
         theirs = None if a.no_baseline else hg_serve_figures(a.repo, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -177,6 +178,7 @@ int run_bigresponse(const Config& c, const ClientReactorOptions& reactor) {
   req.body.assign(reinterpret_cast<const char*>(body.data()), body.size());
   // Frames are parsed from the stream as it comes: header, payload length.
   std::uint64_t received = 0, frames = 0, payload = 0;
+  std::set<std::uint8_t> streams;  // output streams the response used
   std::size_t header_fill = 0, skip = 0;
   std::uint8_t header[hgrpc::framing::kFrameHeaderSize];
   bool eos = false;
@@ -195,6 +197,7 @@ int run_bigresponse(const Config& c, const ClientReactorOptions& reactor) {
         skip = header[0] | (header[1] << 8) | (header[2] << 16);
         payload += skip;
         ++frames;
+        streams.insert(header[5]);
         const std::uint8_t type = header[7] >> 4, flags = header[7] & 0x0f;
         if (type == 0x03 && (flags & 0x02)) eos = true;
         if (type == 0x05) eos = false;  // an error-response: not a complete answer
@@ -209,6 +212,7 @@ int run_bigresponse(const Config& c, const ClientReactorOptions& reactor) {
                      {"response_bytes", c.response_bytes},
                      {"wire_bytes", received},
                      {"frames", frames},
+                     {"streams", streams.size()},
                      {"payload_bytes", payload},
                      {"encodings", c.encodings},
                      {"seconds", seconds},

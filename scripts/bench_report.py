@@ -250,6 +250,53 @@ def reference_targets(t, g, raw):
               ratio, target, v)
 
 
+def store_targets(t, raw):
+    """Revision reconstruction on the bench repository: store_bench against
+    Mercurial's C revlog (bench/hg_store_reference.py), same run."""
+    path = os.path.join(raw, "store-benchrepo.json")
+    ours = None
+    if os.path.exists(path):
+        with open(path) as f:
+            for b in json.load(f).get("benchmarks", []):
+                if b.get("run_type") != "aggregate" or b.get("aggregate_name") == "median":
+                    ours = b
+    hg = load_jsonl(os.path.join(raw, "hg-store-benchrepo.jsonl"))
+    if ours:
+        t.add("store: rebuild every file revision of the bench repository (%d revisions)"
+              % ours.get("revisions", 0), seconds(ours, "cpu_time") * 1e3, "ms CPU")
+    if hg:
+        r = hg[0]
+        ratio = target = v = ""
+        if ours:
+            speedup = r["cpu_ms_median"] / (seconds(ours, "cpu_time") * 1e3)
+            ratio = "hgrpcd %.2f x faster" % speedup
+            target, v = ">= 2 x faster", verdict(speedup >= 2, "%.2f" % speedup)
+        t.add("Mercurial 6.3 C revlog rawdata of the same %d revisions (%.0f MiB)" % (r["revisions"], r["bytes"] / MiB),
+              r["cpu_ms_median"], "ms CPU", ratio, target, v)
+
+
+def streams_targets(t, raw):
+    """One large response over 1 and 2 output streams, per encoding (wall time)."""
+    rows = median_by(load_jsonl(os.path.join(raw, "streams.jsonl")),
+                     lambda r: (r["encodings"][0], r["compress_threads"]))
+    for enc in ("zstd-8mb", "zlib"):
+        one, two = rows.get((enc, 1)), rows.get((enc, 2))
+        for r in (one, two):
+            if not r:
+                continue
+            ratio = target = v = ""
+            if r is two and one and one["mb_per_s"] > 0:
+                q = r["mb_per_s"] / one["mb_per_s"]
+                ratio = "%.2f x one stream" % q
+                target, v = ">= 1.6 x one stream", verdict(q >= 1.6, "%.2f" % q)
+            err = r.get("error")
+            if err:
+                v = (v + "; " if v else "") + err
+            t.add("one %.0f MiB response, %s, %d output stream(s) used (--compress-threads %d)"
+                  % (r["response_bytes"] / MiB, enc, r.get("streams", 0), r["compress_threads"]),
+                  r["mb_per_s"], "MB/s wall", ratio, target, v)
+
+
 def e2e_targets(t, raw):
     h = median_by(load_jsonl(os.path.join(raw, "e2e-hgrpcd.jsonl")), lambda r: (r["case"], r["connections"]))
     n = median_by(load_jsonl(os.path.join(raw, "e2e-nginx.jsonl")), lambda r: (r["as"], r["connections"]))
@@ -350,6 +397,8 @@ def main():
     gbench = load_gbench(args.raw)
     micro_targets(t, gbench)
     reference_targets(t, gbench, args.raw)
+    store_targets(t, args.raw)
+    streams_targets(t, args.raw)
     e2e_targets(t, args.raw)
     memory_targets(t, args.raw)
     conn_targets(t, args.raw)

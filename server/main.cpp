@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   settings.store.revlog.verify_hashes = options.verify_hashes;
   settings.store.revlog.cache_bytes = options.revlog_cache_bytes;
   settings.store.revlog.max_text_bytes = options.max_text_bytes;
+  settings.store.filelog_cache_bytes = options.filelog_cache_bytes;
+  settings.store.max_open_filelogs = options.max_open_filelogs;
   settings.store.revlog.max_delta_bytes = options.max_text_bytes;
   settings.commands.max_nodes = options.max_nodes;
   settings.commands.max_changesets = options.max_changesets;

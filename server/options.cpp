@@ -165,6 +165,15 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
                  "Recently rebuilt full texts kept per open revlog (delta bases of the next ones)")
       ->envname("HGRPCD_REVLOG_CACHE_BYTES")
       ->transform(size_unit);
+  app.add_option("--filelog-cache-bytes", o.filelog_cache_bytes,
+                 "Recently rebuilt full texts kept per open filelog")
+      ->envname("HGRPCD_FILELOG_CACHE_BYTES")
+      ->transform(size_unit);
+  app.add_option("--max-open-filelogs", o.max_open_filelogs,
+                 "Filelogs one request keeps open (least recently used closed first); with "
+                 "--filelog-cache-bytes this bounds a request's cached texts")
+      ->envname("HGRPCD_MAX_OPEN_FILELOGS")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   app.add_option("--max-text-bytes", o.max_text_bytes,
                  "Largest revision rebuilt from a revlog; a larger one is a command error naming it")
       ->envname("HGRPCD_MAX_TEXT_BYTES")

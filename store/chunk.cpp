@@ -20,10 +20,27 @@ std::size_t next_capacity(std::size_t current, std::uint64_t max_output) {
   return static_cast<std::size_t>(std::min<std::uint64_t>(want, max_output + 1));
 }
 
-Result<Bytes> inflate_zlib(ByteView in, std::uint64_t max_output) {
+// One inflate state per thread, reset per chunk: initialising zlib
+// allocates its window, which cost more than inflating a small delta.
+struct ThreadInflater {
   z_stream zs{};
-  if (inflateInit(&zs) != Z_OK) return fail("zlib: cannot initialise");
-  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
+  bool ready = false;
+  ThreadInflater() { ready = inflateInit(&zs) == Z_OK; }
+  ~ThreadInflater() {
+    if (ready) inflateEnd(&zs);
+  }
+};
+
+// Likewise one zstd decompression context per thread.
+struct ThreadZstd {
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  ~ThreadZstd() { ZSTD_freeDCtx(dctx); }
+};
+
+Result<Bytes> inflate_zlib(ByteView in, std::uint64_t max_output) {
+  thread_local ThreadInflater inflater;
+  if (!inflater.ready || inflateReset(&inflater.zs) != Z_OK) return fail("zlib: cannot initialise");
+  z_stream& zs = inflater.zs;
   Bytes out(next_capacity(in.size() * 2, max_output));
   zs.next_in = const_cast<Bytef*>(in.data());
   zs.avail_in = static_cast<uInt>(in.size());
@@ -54,14 +71,33 @@ Result<Bytes> inflate_zlib(ByteView in, std::uint64_t max_output) {
 }
 
 Result<Bytes> decompress_zstd(ByteView in, std::uint64_t max_output) {
-  std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
-  if (!dctx) return fail("zstd: cannot create a context");
+  thread_local ThreadZstd context;
+  ZSTD_DCtx* dctx = context.dctx;
+  if (dctx == nullptr) return fail("zstd: cannot create a context");
+  ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
   unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
   std::size_t first = in.size() * 4;
   if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR) {
     if (declared > max_output) return fail(too_large(max_output));
     first = static_cast<std::size_t>(declared) + 1;  // +1: room to see the end without growing
   }
+  // One well-formed frame that says its size: one call into a buffer of
+  // exactly that size. Anything else (truncated, trailing bytes, no size)
+  // takes the streamed path below, whose errors say what is wrong.
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR &&
+      ZSTD_findFrameCompressedSize(in.data(), in.size()) == in.size()) {
+    Bytes out(static_cast<std::size_t>(declared));
+    std::size_t rc = ZSTD_decompressDCtx(dctx, out.data(), out.size(), in.data(), in.size());
+    if (ZSTD_isError(rc)) {
+      ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+      return fail(std::string("zstd: ") + ZSTD_getErrorName(rc) + " (frame header says " +
+                  std::to_string(declared) + " bytes)");
+    }
+    if (rc != out.size()) return fail("zstd: frame holds " + std::to_string(rc) + " bytes, its header says " +
+                                      std::to_string(declared));
+    return out;
+  }
+  ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
   Bytes out(std::min<std::uint64_t>(std::max<std::size_t>(first, 64), max_output + 1));
   ZSTD_inBuffer input{in.data(), in.size(), 0};
   std::size_t used = 0;
@@ -71,7 +107,7 @@ Result<Bytes> decompress_zstd(ByteView in, std::uint64_t max_output) {
       out.resize(next_capacity(out.size(), max_output));
     }
     ZSTD_outBuffer output{out.data() + used, out.size() - used, 0};
-    std::size_t rc = ZSTD_decompressStream(dctx.get(), &output, &input);
+    std::size_t rc = ZSTD_decompressStream(dctx, &output, &input);
     used += output.pos;
     if (ZSTD_isError(rc)) return fail(std::string("zstd: ") + ZSTD_getErrorName(rc));
     if (used > max_output) return fail(too_large(max_output));

@@ -1,5 +1,7 @@
 #include "store/repository.hpp"
 
+#include <algorithm>
+#include <list>
 #include <mutex>
 
 #include "store/bookmarks.hpp"
@@ -16,7 +18,7 @@ struct Snapshot::State {
   std::vector<Phase> phases;
   std::map<std::string, Node> bookmarks;
   mutable std::mutex filelogs_mutex;
-  mutable std::map<std::string, Revlog> filelogs;
+  mutable std::list<std::pair<std::string, Revlog>> filelogs;  // most recently used first
 
   State(std::shared_ptr<const RepositoryLayout> l, const RepositoryOptions& o, Revlog cl, Revlog ml)
       : layout(std::move(l)), options(o), changelog(std::move(cl)), manifestlog(std::move(ml)) {}
@@ -87,6 +89,7 @@ Result<Snapshot> Repository::snapshot() const {
   return snapshot;
 }
 
+const RepositoryLayout& Snapshot::layout() const { return *state_->layout; }
 const Revlog& Snapshot::changelog() const { return state_->changelog; }
 const Revlog& Snapshot::manifestlog() const { return state_->manifestlog; }
 Phase Snapshot::phase(int rev) const { return state_->phases.at(static_cast<std::size_t>(rev)); }
@@ -106,14 +109,22 @@ std::string Snapshot::filelog_index_path(const std::string& path) const {
 
 Result<Revlog> Snapshot::filelog(const std::string& path) const {
   std::lock_guard lock(state_->filelogs_mutex);
-  if (auto it = state_->filelogs.find(path); it != state_->filelogs.end()) return it->second;
+  auto& open = state_->filelogs;
+  for (auto it = open.begin(); it != open.end(); ++it) {
+    if (it->first != path) continue;
+    open.splice(open.begin(), open, it);
+    return open.front().second;
+  }
   const auto kind = state_->layout->store_kind;
   const auto& store = state_->layout->store_dir;
   std::string index = encode_store_path(store::filelog_index_path(path), kind);
   std::string data = encode_store_path(store::filelog_data_path(path), kind);
-  auto revlog = Revlog::open(store / index, store / data, index, state_->options.revlog);
+  RevlogOptions options = state_->options.revlog;
+  options.cache_bytes = state_->options.filelog_cache_bytes;
+  auto revlog = Revlog::open(store / index, store / data, index, options);
   if (!revlog) return hgrpc::unexpected<Error>(revlog.error());
-  state_->filelogs.emplace(path, *revlog);
+  open.emplace_front(path, *revlog);
+  if (open.size() > std::max<std::size_t>(state_->options.max_open_filelogs, 1)) open.pop_back();
   return revlog;
 }
 

@@ -26,7 +26,13 @@
 namespace hgrpc::store {
 
 struct RepositoryOptions {
-  RevlogOptions revlog;
+  RevlogOptions revlog;  // the changelog's and manifest's (and filelogs', but for the cache)
+  // Filelogs: recent full texts kept per filelog, and filelogs a snapshot
+  // keeps open (least recently used closed first, their caches freed).
+  // Commands walk files one at a time, so a few suffice; together they bound
+  // what filelog caches hold: max_open_filelogs x filelog_cache_bytes.
+  std::uint64_t filelog_cache_bytes = std::uint64_t{8} << 20;
+  std::size_t max_open_filelogs = 8;
   std::uint64_t max_metadata_bytes = std::uint64_t{64} << 20;  // phaseroots, bookmarks, obsstore check
 };
 
@@ -38,6 +44,8 @@ class Snapshot {
   Result<Revlog> filelog(const std::string& path) const;
   // Where that filelog's index lives, relative to the store directory.
   std::string filelog_index_path(const std::string& path) const;
+
+  const RepositoryLayout& layout() const;
 
   int size() const { return changelog().size(); }
   Phase phase(int rev) const;

@@ -26,6 +26,22 @@ struct Revlog::State {
   State(std::string n, const RevlogOptions& o) : name(std::move(n)), options(o), cache(o.cache_bytes) {}
 
   std::string where(int rev) const { return name + ": rev " + std::to_string(rev) + ": "; }
+
+  // A rev's stored chunk: a view into memory for inline and in-memory
+  // revlogs (no copy), else read from the .d file into `scratch`.
+  Result<ByteView> chunk(int rev, Bytes& scratch) const {
+    const IndexEntry& e = index.entries[static_cast<std::size_t>(rev)];
+    if (index.inline_data) return ByteView(inline_bytes).subspan(e.file_position, e.compressed_length);
+    if (data_memory) return ByteView(*data_memory).subspan(e.file_position, e.compressed_length);
+    if (!data) {
+      if (e.compressed_length == 0) return ByteView();
+      return fail(where(rev) + "data file is missing");
+    }
+    auto bytes = data->read(e.file_position, e.compressed_length);
+    if (!bytes) return hgrpc::unexpected<Error>(with_context(where(rev), bytes.error()));
+    scratch = std::move(*bytes);
+    return ByteView(scratch);
+  }
 };
 
 namespace {
@@ -208,9 +224,10 @@ Result<std::shared_ptr<const Bytes>> Revlog::rawtext(int rev) const {
     chain.push_back(r);
     r = parent;
   }
+  Bytes scratch;
   if (!base) {
     const IndexEntry& e = entry(r);
-    auto chunk = raw_chunk(r);
+    auto chunk = state_->chunk(r, scratch);
     if (!chunk) return hgrpc::unexpected<Error>(chunk.error());
     std::uint64_t limit = e.rawsize >= 0 ? static_cast<std::uint64_t>(e.rawsize) : options.max_text_bytes;
     auto text = decompress_chunk(*chunk, limit);
@@ -223,7 +240,7 @@ Result<std::shared_ptr<const Bytes>> Revlog::rawtext(int rev) const {
     std::vector<Bytes> deltas;
     deltas.reserve(chain.size());
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      auto chunk = raw_chunk(*it);
+      auto chunk = state_->chunk(*it, scratch);
       if (!chunk) return hgrpc::unexpected<Error>(chunk.error());
       auto delta = decompress_chunk(*chunk, options.max_delta_bytes);
       if (!delta) return hgrpc::unexpected<Error>(with_context(state_->where(*it), delta.error()));

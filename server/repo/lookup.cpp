@@ -1,15 +1,21 @@
-// lookup {key: bytes}: one node. Resolution order (scmutil.revsymbol):
-// `tip`, `null`; a decimal rev (negative counts from the end); a full hex
-// node; a bookmark; a branch (its tip: the last open head, else the last
-// head); a unique hex prefix of a served node. A rev number or full node of
-// a hidden changeset fails with "filtered revision '%s' (not in 'served'
-// subset)"; anything else unknown (bookmarks on hidden nodes included) with
-// "unknown revision '%s'". Not resolved: `.` (a server has no working copy
-// we read) and tags.
+// lookup {key: bytes}: one node, resolved as Mercurial's scmutil.revsymbol
+// on the served view: `.`, `tip`, `null`; a decimal rev (negative counts
+// from the end); a full hex node; then the names in namespace order:
+// bookmarks, tags (served_tags.hpp), branches (the branch's tip: its last
+// open head, else its last head); last a unique hex prefix of a served node.
+// A rev number or full node of a hidden changeset fails with "filtered
+// revision '%s' (not in 'served' subset)"; anything else unknown (names on
+// hidden or unknown nodes included) with "unknown revision '%s'".
+// `.` is the working directory's parent (.hg/dirstate): 5.8 answers it even
+// when it is secret, which hands the client a node it cannot pull; we say
+// "filtered revision '.'" instead.
+#include <algorithm>
 #include <charconv>
 
 #include "server/repo/repo_commands.hpp"
+#include "server/repo/served_tags.hpp"
 #include "server/repo/served_view.hpp"
+#include "store/working_parent.hpp"
 
 namespace hgrpc::server::repo {
 
@@ -41,9 +47,19 @@ std::optional<Lookup> by_rev_number(const store::Snapshot& snapshot, const std::
   return snapshot.changelog().node(static_cast<int>(r));
 }
 
-Lookup resolve(const store::Snapshot& snapshot, const std::string& key) {
+Lookup store_failure(const store::Error& e) { return hgrpc::unexpected<CommandError>(store_error(e)); }
+
+Lookup resolve(const store::Snapshot& snapshot, const RepoCommandOptions& options, const std::string& key) {
   const auto& cl = snapshot.changelog();
   if (key == "null") return store::kNullNode;
+  if (key == ".") {
+    auto p1 = store::working_parent(snapshot.layout());
+    if (!p1) return store_failure(p1.error());
+    auto rev = cl.rev(*p1);
+    if (!rev || *rev >= snapshot.size()) return unknown(key);
+    if (*rev >= 0 && !snapshot.is_served(*rev)) return filtered(key);
+    return *p1;
+  }
   if (key == "tip") {
     auto served = snapshot.served_revs();
     return served.empty() ? store::kNullNode : cl.node(served.back());
@@ -60,8 +76,18 @@ Lookup resolve(const store::Snapshot& snapshot, const std::string& key) {
   // A bookmark on a hidden changeset is not a name of the served view.
   if (auto it = snapshot.bookmarks().find(key); it != snapshot.bookmarks().end() && served_rev(snapshot, it->second))
     return it->second;
+  auto tags = served_tags(snapshot, options.max_localtags_bytes);
+  if (!tags) return store_failure(tags.error());
+  if (auto it = tags->find(key); it != tags->end()) {
+    // A tag on an unknown or hidden node names nothing: the search goes on.
+    if (it->second.size() == store::kNullNode.size()) {
+      store::Node node;
+      std::copy(it->second.begin(), it->second.end(), node.begin());
+      if (served_rev(snapshot, node)) return node;
+    }
+  }
   auto branches = snapshot.branchmap();
-  if (!branches) return hgrpc::unexpected<CommandError>(store_error(branches.error()));
+  if (!branches) return store_failure(branches.error());
   if (auto it = branches->find(key); it != branches->end() && !it->second.empty()) {
     int tip = it->second.back().rev;
     for (auto h = it->second.rbegin(); h != it->second.rend(); ++h) {
@@ -96,7 +122,7 @@ CommandSpec lookup_command(Context context) {
   return repo_command(
       "lookup", {ArgSpec{.name = "key", .type = ArgType::Bytes, .required = true}},
       [](const RepoCall& call, RecordSink& sink) -> RepoError {
-        auto node = resolve(call.snapshot, string_of(call.args["key"]));
+        auto node = resolve(call.snapshot, call.options, string_of(call.args["key"]));
         if (!node) return node.error();
         if (!sink.value(node_value(*node))) return sink_failure(sink);
         return std::nullopt;

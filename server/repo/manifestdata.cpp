@@ -2,8 +2,13 @@
 // revision}, haveparents: bool = False}: {totalitems: N}, then the
 // manifest revisions in revlog order (revision_emitter.hpp). Only the root
 // flat manifest (tree '') exists. A node whose linkrev is past this
-// snapshot's changelog (a transaction in progress) is unknown.
+// snapshot's changelog (a transaction in progress) is unknown, and so is
+// one only hidden (secret) changesets reference: 5.8 serves any manifest
+// revlog entry, which hands out what secret changesets contain. A manifest
+// whose linkrev is hidden but that a served changeset also uses (identical
+// trees) is served.
 #include <algorithm>
+#include <unordered_set>
 
 #include "server/repo/repo_commands.hpp"
 #include "server/repo/revision_emitter.hpp"
@@ -11,6 +16,29 @@
 namespace hgrpc::server::repo {
 
 namespace {
+
+// The first requested rev (in `revs`) that no served changeset uses, if any.
+store::Result<std::optional<int>> unserved_manifest(const store::Snapshot& snapshot, const std::vector<int>& revs) {
+  const auto& ml = snapshot.manifestlog();
+  int first_hidden = snapshot.size();
+  for (int r : revs) {
+    const int linkrev = ml.entry(r).linkrev;
+    if (!snapshot.is_served(linkrev)) first_hidden = std::min(first_hidden, linkrev);
+  }
+  if (first_hidden == snapshot.size()) return std::nullopt;
+  // Changesets after a manifest's linkrev are the only others that can use it.
+  std::unordered_set<store::Node, store::NodeHash> used;
+  for (int c = first_hidden + 1; c < snapshot.size(); ++c) {
+    if (!snapshot.is_served(c)) continue;
+    auto cs = snapshot.changeset(c);
+    if (!cs) return hgrpc::unexpected<store::Error>(cs.error());
+    used.insert(cs->manifest);
+  }
+  for (int r : revs) {
+    if (!snapshot.is_served(ml.entry(r).linkrev) && !used.contains(ml.node(r))) return r;
+  }
+  return std::nullopt;
+}
 
 RepoError run(const RepoCall& call, RecordSink& sink) {
   const json& nodes = call.args["nodes"];
@@ -23,6 +51,9 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   auto requested = requested_revs(ml, nodes, call.snapshot, "unknown node: %s");
   if (!requested) return std::move(requested.error());
   const std::vector<int> revs = std::move(*requested);
+  auto unserved = unserved_manifest(call.snapshot, revs);
+  if (!unserved) return store_error(unserved.error());
+  if (*unserved) return CommandError{"unknown node: %s", {store::hex(ml.node(**unserved))}};
   const json& fields = call.args["fields"];
   EmitFields emit{.parents = has_field(fields, "parents"),
                   .revision = has_field(fields, "revision"),

@@ -23,6 +23,9 @@ struct RepoCommandOptions {
   std::size_t max_changesets = 10000000;
   // File revisions one filesdata request may select.
   std::size_t max_file_revisions = 50000000;
+  // Largest .hg/localtags read by lookup (committed .hgtags revisions are
+  // bounded by the revlog's max_text_bytes).
+  std::uint64_t max_localtags_bytes = std::uint64_t{16} << 20;
 };
 
 }  // namespace hgrpc::server::repo

@@ -3,14 +3,15 @@
 installed `hg` (Debian's 6.3.2): HGRCPATH=/dev/null, fixed user and dates, so
 every run gives the same nodes.
 
-  make_repo_fixtures.py OUTDIR     -> OUTDIR/{zstd,zlib,empty}
+  make_repo_fixtures.py OUTDIR     -> OUTDIR/{zstd,zlib,empty,names}
 
 zstd and zlib hold the same history (only the revlog compression differs):
 branches, merges (one taking the other side's version of a file), bookmarks
 (one divergent, one on a secret changeset), draft and secret phases, copies,
 renames, removals, binary, empty, executable and symlinked files, names that
 need store encoding (one hashed), a long delta chain, a 3 MiB file and an
-incompressible one whose filelog has a separate .d file.
+incompressible one whose filelog has a separate .d file. names (build_names)
+holds what lookup and filedata linknodes resolve beyond that.
 """
 import os
 import shutil
@@ -128,6 +129,38 @@ def build_history(r):
     r.hg("update", "48")
 
 
+def build_names(r):
+    """Tags, local tags, a branch, a working-directory parent that is secret,
+    and a file revision whose linkrev is a secret changeset while a draft one
+    also introduces it (the filelog keeps one revision for both)."""
+    r.write("a.txt", "a\n")
+    r.commit("root")                                      # 0 public
+    r.hg("tag", "-d", "2 0", "-r", "0", "v0")             # 1 .hgtags: v0
+    r.hg("tag", "-d", "3 0", "-r", "0", "gone")           # 2 ... gone
+    r.hg("tag", "-d", "4 0", "--remove", "gone")          # 3 ... gone -> null
+    r.date = 4
+    r.hg("phase", "--public", "-r", ".")
+    r.write("dup.txt", "same\n")
+    r.commit("secret first", "--secret")                  # 4 secret: dup.txt's linkrev
+    r.hg("update", "3")
+    r.write("dup.txt", "same\n")
+    r.commit("draft second")                              # 5 draft, the same dup.txt node
+    r.hg("tag", "-d", "6 0", "-r", "5", "v5")             # 6
+    r.hg("tag", "-d", "7 0", "-r", "4", "tsecret")        # 7 a tag on a secret changeset
+    r.hg("tag", "-d", "8 0", "-r", "0", "vboth")          # 8
+    r.hg("tag", "-d", "9 0", "-r", "0", "other")          # 9 a tag named like a branch
+    r.hg("update", "3")
+    r.hg("branch", "other")
+    r.write("b.txt", "b\n")
+    r.commit("on other")                                  # 10 branch other
+    r.hg("tag", "-d", "11 0", "-f", "-r", "10", "vboth")     # 11 the later head moves vboth
+    r.hg("tag", "-d", "12 0", "-r", "10", "v1")           # 12
+    r.hg("tag", "--local", "-r", "0", "lzero")
+    r.hg("tag", "--local", "-r", "4", "lsecret")          # on a secret node: ignored
+    r.hg("tag", "--local", "-f", "-r", "5", "v0")         # local tags win over global ones
+    r.hg("update", "4")                                   # `.` is a secret changeset
+
+
 def main():
     out = sys.argv[1]
     if os.path.exists(out):
@@ -136,6 +169,7 @@ def main():
     build_history(Repo(os.path.join(out, "zstd")))
     build_history(Repo(os.path.join(out, "zlib"), ["--config", "format.revlog-compression=zlib"]))
     Repo(os.path.join(out, "empty"))
+    build_names(Repo(os.path.join(out, "names")))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,20 @@ def h(n):
     return nodemod.hex(n).decode()
 
 
+def served_linknode(repo, path, fnode, linkrev):
+    """The changeset filedata should name: the linkrev if it is served, else
+    the first served changeset that introduces the file node (lists the file
+    and has that node in its manifest)."""
+    cl = repo.changelog
+    if linkrev not in cl.filteredrevs:
+        return h(cl.node(linkrev))
+    for r in cl:
+        ctx = repo[r]
+        if r > linkrev and path in ctx.files() and ctx.manifest().get(path) == fnode:
+            return h(ctx.node())
+    return None
+
+
 def main():
     u = uimod.ui.load()
     unfi = hg.repository(u, sys.argv[1].encode()).unfiltered()
@@ -47,7 +61,8 @@ def main():
     out["branchmap"] = {b.decode(): [h(n) for n in heads] for b, heads in repo.branchmap().items()}
 
     keys = ["tip", "null", "0", "1", "-1", "41", "46", "47", "48", "49", "50", "book1", "merged", "onsecret",
-            "feat@remote", "default", "feature", "nosuchname", "010", "999"]
+            "feat@remote", "default", "feature", "nosuchname", "010", "999",
+            ".", "v0", "v1", "v5", "vboth", "gone", "tsecret", "other", "lzero", "lsecret"]
     if len(cl):
         keys += [h(cl.node(3)), h(cl.node(3))[:8], h(cl.node(3))[:8].upper()]
     if len(unfi.changelog) > 49:
@@ -56,7 +71,7 @@ def main():
     for k in keys:
         try:
             lookups[k] = {"node": h(repo.lookup(k.encode()))}
-        except error.RepoLookupError as e:
+        except (error.RepoLookupError, error.FilteredRepoLookupError) as e:
             lookups[k] = {"error": e.args[0].decode()}
     out["lookups"] = lookups
 
@@ -83,7 +98,9 @@ def main():
         for fn in fnodes:
             n = nodemod.bin(fn)
             p1, p2 = fl.parents(n)
-            revs[fn] = {"rev": fl.rev(n), "p1": h(p1), "p2": h(p2), "linknode": h(unfi.changelog.node(fl.linkrev(fl.rev(n)))),
+            linkrev = fl.linkrev(fl.rev(n))
+            revs[fn] = {"rev": fl.rev(n), "p1": h(p1), "p2": h(p2), "linknode": h(unfi.changelog.node(linkrev)),
+                        "served_linknode": served_linknode(repo, path.encode(), n, linkrev),
                         "sha1": hashlib.sha1(fl.rawdata(n)).hexdigest(), "size": len(fl.rawdata(n))}
         file_revs[path] = revs
     out["files"] = file_revs

@@ -68,7 +68,8 @@ PathNodes decode_filesdata(const json& o, const srv::CommandOutput& out, std::ma
 }  // namespace
 
 TEST_CASE("repo: manifestdata of a clone rebuilds every manifest Mercurial has") {
-  for (std::string name : {"zstd", "zlib"}) {
+  // names: one manifest's linkrev is a secret changeset, a draft one uses it too.
+  for (std::string name : {"zstd", "zlib", "names"}) {
     for (bool haveparents : {true, false}) {
       CAPTURE(name);
       CAPTURE(haveparents);
@@ -256,6 +257,56 @@ TEST_CASE("repo: filedata: revisions of one file, linknodes, unknown file and no
   CHECK(fails(reg, "filedata", {{"path", cbor_bytes("nope.txt")}, {"nodes", json::array()}}) == "unknown file: nope.txt");
   CHECK(fails(reg, "filedata", {{"path", cbor_bytes("big.txt")}, {"nodes", node_list({std::string(40, 'b')})}}) ==
         "unknown file node: " + std::string(40, 'b'));
+}
+
+TEST_CASE("repo: filedata linknodes: the linkrev if served, else the served changeset introducing the node") {
+  // names: dup.txt's only revision has a secret linkrev (5.8 fails on it);
+  // a draft changeset introduces the same node later.
+  for (std::string name : {"zstd", "names"}) {
+    CAPTURE(name);
+    const json& o = oracle(name);
+    auto reg = registry_for(name);
+    for (const auto& file : o.at("files").items()) {
+      const std::string path = file.key();
+      CAPTURE(path);
+      std::vector<std::string> nodes;
+      for (const auto& n : file.value().items()) nodes.push_back(n.key());
+      auto out = ok(reg, "filedata", {{"path", cbor_bytes(path)}, {"nodes", node_list(nodes)},
+                                      {"fields", set_of({"linknode"})}});
+      REQUIRE(out.size() == nodes.size() + 1);
+      for (std::size_t i = 1; i < out.size(); ++i) {
+        const json& want = file.value().at(hex_of(out[i].at("node")));
+        REQUIRE(want.at("served_linknode").is_string());
+        CHECK(hex_of(out[i].at("linknode")) == want.at("served_linknode").get<std::string>());
+      }
+    }
+  }
+  const json& o = oracle("names");
+  const json& dup = o.at("files").at("dup.txt").begin().value();
+  CHECK(dup.at("linknode") != dup.at("served_linknode"));  // the case 5.8 gets wrong is there
+  // A file revision only secret changesets have is not served at all.
+  auto repo = open_repo("zstd");
+  auto snap = repo->snapshot();
+  REQUIRE(snap);
+  auto secret = snap->filelog("s.txt");
+  REQUIRE(secret);
+  REQUIRE(secret->size() == 2);
+  auto reg = registry_for("zstd");
+  const std::string secret_node = store::hex(secret->node(0));
+  CHECK(fails(reg, "filedata", {{"path", cbor_bytes("s.txt")}, {"nodes", node_list({secret_node})}}) ==
+        "unknown file node: " + secret_node);
+}
+
+TEST_CASE("repo: manifestdata refuses a manifest only secret changesets use") {
+  auto repo = open_repo("zstd");
+  auto snap = repo->snapshot();
+  REQUIRE(snap);
+  REQUIRE_FALSE(snap->is_served(49));
+  auto cs = snap->changeset(49);
+  REQUIRE(cs);
+  const std::string node = store::hex(cs->manifest);
+  auto reg = registry_for("zstd");
+  CHECK(fails(reg, "manifestdata", {{"tree", cbor_bytes("")}, {"nodes", node_list({node})}}) == "unknown node: " + node);
 }
 
 TEST_CASE("repo: corrupt store data is an error naming the file and the revision") {

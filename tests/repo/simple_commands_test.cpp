@@ -50,7 +50,9 @@ TEST_CASE("repo: known says 1 for served nodes and 0 for secret and unknown ones
 }
 
 TEST_CASE("repo: lookup resolves what Mercurial resolves, with its error wording") {
-  for (std::string name : {"zstd", "empty"}) {
+  // names: tags (.hgtags of every head, later heads win, removals), local
+  // tags, a tag named like a branch, names on secret changesets, `.`.
+  for (std::string name : {"zstd", "empty", "names"}) {
     CAPTURE(name);
     const json& o = oracle(name);
     auto reg = registry_for(name);
@@ -59,6 +61,15 @@ TEST_CASE("repo: lookup resolves what Mercurial resolves, with its error wording
       const auto& want = item.value();
       CAPTURE(key);
       auto r = run(reg, "lookup", {{"key", cbor_bytes(key)}});
+      if (name == "names" && key == ".") {
+        // The working directory's parent is secret: Mercurial hands out its
+        // node, which the client cannot pull; we refuse it as filtered.
+        REQUIRE(want.contains("node"));
+        for (const auto& c : o.at("changesets")) CHECK(c.at("node") != want.at("node"));  // not served
+        REQUIRE_FALSE(r);
+        CHECK(srv::format_command_error(r.error()) == "filtered revision '.' (not in 'served' subset)");
+        continue;
+      }
       if (want.contains("node")) {
         REQUIRE_MESSAGE(r, (r ? "" : srv::format_command_error(r.error())));
         REQUIRE(r->size() == 1);

@@ -182,6 +182,14 @@ TEST_CASE("zlib and zstd chunks, with and without a declared content size") {
   Rev cut = s;
   cut.chunk.resize(cut.chunk.size() - 3);
   CHECK(rawtext_error(write_inline("zstd-cut", {cut}), 0) == "t.i: rev 0: zstd: truncated frame");
+  // A sized frame followed by more bytes (the one-call path must refuse it too).
+  Rev trail = s;
+  trail.chunk.push_back('!');
+  CHECK(rawtext_error(write_inline("zstd-trail", {trail}), 0) == "t.i: rev 0: zstd: 1 bytes after the end of the frame");
+  // Read again after that failure: the reused per-thread context starts clean.
+  rl = open_at(write_inline("zstd-again", {s}));
+  REQUIRE(rl.has_value());
+  CHECK(str(**rl->rawtext(0)) == hello + " hello");
   Rev zcut = z;
   zcut.chunk.resize(zcut.chunk.size() - 5);
   CHECK(rawtext_error(write_inline("zlib-cut", {zcut}), 0) == "t.i: rev 0: zlib: truncated stream");

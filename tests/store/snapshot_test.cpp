@@ -108,4 +108,29 @@ TEST_CASE("a small cache still rebuilds every revision correctly") {
   }
 }
 
+TEST_CASE("a snapshot keeping one filelog open still serves every file, reopening the others") {
+  RepositoryOptions options;
+  options.max_open_filelogs = 1;
+  options.filelog_cache_bytes = 1024;
+  auto repo = Repository::open(fixtures_dir() / "main", options);
+  REQUIRE(repo.has_value());
+  auto snap = repo->snapshot();
+  REQUIRE(snap.has_value());
+  auto manifest = snap->manifest_of_changeset(snap->size() - 1);
+  REQUIRE(manifest.has_value());
+  REQUIRE(manifest->entries().size() >= 2);
+  // Alternate between files: each access evicts the other filelog.
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& entry : manifest->entries()) {
+      auto log = snap->filelog(entry.path);
+      REQUIRE(log.has_value());
+      auto rev = log->rev(entry.node);
+      REQUIRE(rev.has_value());
+      auto text = log->rawtext(*rev);
+      REQUIRE_MESSAGE(text.has_value(), entry.path);
+      CHECK(hash_revision(log->node(log->entry(*rev).p1), log->node(log->entry(*rev).p2), **text) == entry.node);
+    }
+  }
+}
+
 }  // namespace hgrpc::store::test
