@@ -128,4 +128,11 @@ Bytes diff(ByteView a, ByteView b) {
   return encode_edits(b, merge_close(std::move(edits)));
 }
 
+Bytes line_diff(ByteView a, ByteView b) {
+  if (a.size() > kMaxField)
+    throw std::length_error("mpatch::line_diff: the old text has " + std::to_string(a.size()) +
+                            " bytes, more than a hunk offset can address");
+  return encode_edits(b, merge_close(diff_tokens(a, b, 0, 0, Cut::lines)));
+}
+
 }  // namespace hgrpc::mpatch

@@ -74,4 +74,10 @@ Result<Bytes> fold(std::span<const ByteView> deltas, const Limits& limits = {});
 // hunk offset can address (2^31-1 bytes).
 Bytes diff(ByteView a, ByteView b);
 
+// A delta of whole lines: every hunk starts and ends at a line boundary of a
+// and inserts whole lines of b (no byte trimming or binary refinement).
+// Mercurial parses stored manifest deltas as manifest lines (readdelta,
+// hg verify), so manifests need this form. Same limits as diff().
+Bytes line_diff(ByteView a, ByteView b);
+
 }  // namespace hgrpc::mpatch
