@@ -132,6 +132,7 @@ Bytes line_diff(ByteView a, ByteView b) {
   if (a.size() > kMaxField)
     throw std::length_error("mpatch::line_diff: the old text has " + std::to_string(a.size()) +
                             " bytes, more than a hunk offset can address");
+  // Merging two hunks keeps the lines between them whole: still line-aligned.
   return encode_edits(b, merge_close(diff_tokens(a, b, 0, 0, Cut::lines)));
 }
 

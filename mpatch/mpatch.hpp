@@ -74,10 +74,11 @@ Result<Bytes> fold(std::span<const ByteView> deltas, const Limits& limits = {});
 // hunk offset can address (2^31-1 bytes).
 Bytes diff(ByteView a, ByteView b);
 
-// A delta of whole lines: every hunk starts and ends at a line boundary of a
-// and inserts whole lines of b (no byte trimming or binary refinement).
-// Mercurial parses stored manifest deltas as manifest lines (readdelta,
-// hg verify), so manifests need this form. Same limits as diff().
+// A delta of whole lines only, as Mercurial's bdiff makes them: every hunk
+// starts and ends at a line boundary of both texts. Mercurial's manifest
+// readers (readdelta, readfast) take a manifest delta's inserted bytes as
+// whole manifest lines, so deltas sent or stored for manifests must be of
+// this kind. Same limits as diff.
 Bytes line_diff(ByteView a, ByteView b);
 
 }  // namespace hgrpc::mpatch

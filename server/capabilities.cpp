@@ -11,7 +11,7 @@ framing::json capabilities_map(const CommandRegistry& registry, const CommandLim
   json encodings = json::array();
   for (framing::Encoding e : framing::kEncodingPreference)
     encodings.push_back(cbor_bytes(framing::encoding_name(e)));
-  return json{
+  json map{
       {"commands", registry.commands_capability()},
       {"framingmediatypes", json::array({cbor_bytes(kFramingMediaType)})},
       {"contentencodings", std::move(encodings)},
@@ -20,10 +20,12 @@ framing::json capabilities_map(const CommandRegistry& registry, const CommandLim
         {"maxbodybytes", limits.max_body_bytes},
         {"maxoutputbytes", limits.max_output_bytes}}},
       // Sent as Mercurial's server sends them; its 5.8 client reads neither.
-      // Empty: hgrpcd serves neither file paths nor a store.
+      // Empty unless a repository is served (its registry overrides them).
       {"pathfilterprefixes", json::array()},
       {"rawrepoformats", json::array()},
   };
+  for (const auto& [key, value] : registry.descriptor_overrides().items()) map[key] = value;
+  return map;
 }
 
 }  // namespace hgrpc::server

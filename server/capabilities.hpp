@@ -11,6 +11,9 @@
 //    b'pathfilterprefixes': [],   (no file paths served; Mercurial sends a set)
 //    b'rawrepoformats':     []}   (no repository store to stream)
 //
+// A registry serving a repository overrides the last two with the
+// repository's (CommandRegistry::set_descriptor_overrides).
+//
 // No `redirect` key: hgrpcd has no content redirect targets.
 #include <string_view>
 

@@ -126,8 +126,15 @@ class CommandRegistry {
   // name -> {args: {name: {type, required, default?}}, permissions: [b'pull']}.
   json commands_capability() const;
 
+  // Top-level keys of the capabilities map that replace the defaults (a
+  // served repository's pathfilterprefixes and rawrepoformats): set by the
+  // integrator that serves a repository through this registry.
+  void set_descriptor_overrides(json overrides) { descriptor_overrides_ = std::move(overrides); }
+  const json& descriptor_overrides() const { return descriptor_overrides_; }
+
  private:
   std::map<std::string, CommandSpec, std::less<>> commands_;
+  json descriptor_overrides_ = json::object();
 };
 
 // Checks args against spec's table; on success returns args with the defaults

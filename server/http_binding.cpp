@@ -22,6 +22,7 @@
 #include "server/connection_pool.hpp"
 #include "server/handshake.hpp"
 #include "server/route.hpp"
+#include "server/site.hpp"
 
 namespace hgrpc::server {
 
@@ -174,11 +175,10 @@ class PoolQueue : public httplib::TaskQueue {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(Options o, const CommandRegistry& r, AccessLog& l)
-      : options(std::move(o)), registry(r), log(l) {}
+  Impl(Options o, const Site& s, AccessLog& l) : options(std::move(o)), site(s), log(l) {}
 
   Options options;
-  const CommandRegistry& registry;
+  const Site& site;
   AccessLog& log;
   Metrics metrics;
   std::unique_ptr<CompressionPool> pool;  // outlives the server's workers
@@ -382,10 +382,26 @@ bool HttpServer::Impl::check_auth(const httplib::Request& req, httplib::Response
 void HttpServer::Impl::handle_without_body(const httplib::Request& req, httplib::Response& res) {
   std::optional<std::string> cmd;
   if (req.has_param("cmd")) cmd = req.get_param_value("cmd");
-  const Route route = route_request(req.path, cmd, registry);
-  tl_request.label = route.label();
+  const SiteRoute at = route_site(req.path, cmd, site);
+  const Route& route = at.route;
+  tl_request.label = at.listing ? "listing" : route.label();
   close_if_body_unread(req, res);
   const bool get = req.method == "GET" || req.method == "HEAD";
+  if (at.listing) {
+    if (!get) {
+      res.set_header("Allow", "GET");
+      text(res, 405, "this resource answers GET only");
+      return;
+    }
+    const bool as_json = header_names_media_type(req.get_header_value("Accept"), "application/json") ||
+                      (req.has_param("style") && req.get_param_value("style") == "json");
+    res.status = 200;
+    if (as_json)
+      res.set_content(site_listing_json(site), "application/json");
+    else
+      res.set_content(site_listing_text(site), "text/plain");
+    return;
+  }
   switch (route.kind) {
     case RouteKind::NotFound:
       text(res, 404, route.reason);
@@ -422,7 +438,7 @@ void HttpServer::Impl::handle_without_body(const httplib::Request& req, httplib:
             if (!req.has_header(name)) return std::nullopt;
             return req.get_header_value(name);
           },
-          registry, limits);
+          at.mount->registry, limits);
       res.status = 200;
       res.set_content(std::move(answer.body), answer.content_type);
       return;
@@ -434,8 +450,9 @@ void HttpServer::Impl::handle_without_body(const httplib::Request& req, httplib:
 
 void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Response& res,
                                    const httplib::ContentReader* reader) {
-  const Route route = route_request(req.path, std::nullopt, registry);
-  tl_request.label = route.label();
+  const SiteRoute at = route_site(req.path, std::nullopt, site);
+  const Route& route = at.route;
+  tl_request.label = at.listing ? "listing" : route.label();
   if (route.kind != RouteKind::ApiCommand) {
     drain_or_close(req, res, reader);
     if (route.kind == RouteKind::NotFound) {
@@ -469,7 +486,7 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
   // blocks: that is the backpressure).
   auto out = std::make_shared<httplib::DataSink*>(nullptr);
   auto body_ptr = std::make_shared<BodyProcessor>(
-      registry, BodyTarget{route.read_write, route.command}, body_options, pool.get(),
+      at.mount->registry, BodyTarget{route.read_write, route.command}, body_options, pool.get(),
       [out](framing::ByteView b) -> framing::Result<void> {
         tl_request.bytes_out += b.size();
         if (!(*out)->write(reinterpret_cast<const char*>(b.data()), b.size()))
@@ -551,8 +568,8 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
       nullptr);
 }
 
-HttpServer::HttpServer(Options options, const CommandRegistry& registry, AccessLog& log)
-    : impl_(std::make_unique<Impl>(std::move(options), registry, log)) {}
+HttpServer::HttpServer(Options options, const Site& site, AccessLog& log)
+    : impl_(std::make_unique<Impl>(std::move(options), site, log)) {}
 
 HttpServer::~HttpServer() = default;
 

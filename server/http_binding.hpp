@@ -16,7 +16,7 @@
 
 #include "compat/expected.hpp"
 #include "server/access_log.hpp"
-#include "server/command_registry.hpp"
+#include "server/site.hpp"
 #include "server/metrics.hpp"
 #include "server/options.hpp"
 
@@ -24,7 +24,9 @@ namespace hgrpc::server {
 
 class HttpServer {
  public:
-  HttpServer(Options options, const CommandRegistry& registry, AccessLog& log);
+  // site: what is served (the patch commands, one repository or several); it
+  // outlives the server.
+  HttpServer(Options options, const Site& site, AccessLog& log);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

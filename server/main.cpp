@@ -14,6 +14,8 @@
 #include "server/command_registry.hpp"
 #include "server/http_binding.hpp"
 #include "server/options.hpp"
+#include "server/repo/repository_mount.hpp"
+#include "server/site.hpp"
 #ifdef HGRPC_BENCH_COMMANDS
 #include "bench/bench_commands.hpp"  // hgrpcd_bench only
 #endif
@@ -53,14 +55,34 @@ int main(int argc, char** argv) {
       nofile.rlim_cur < options.max_open_connections + 64)
     log.note(fmt::format("ulimit -n is {}: fewer than --max-open-connections {} connections can be open",
                          nofile.rlim_cur, options.max_open_connections));
-  const CommandRegistry registry = [] {
+  const CommandRegistry base = [] {
     CommandRegistry r = CommandRegistry::standard();
 #ifdef HGRPC_BENCH_COMMANDS
     r.add(hgrpc::bench::bench_stream_command());
 #endif
     return r;
   }();
-  HttpServer server(options, registry, log);
+  repo::MountSettings settings;
+  settings.store.revlog.verify_hashes = options.verify_hashes;
+  settings.store.revlog.cache_bytes = options.revlog_cache_bytes;
+  settings.store.revlog.max_text_bytes = options.max_text_bytes;
+  settings.store.revlog.max_delta_bytes = options.max_text_bytes;
+  settings.commands.max_nodes = options.max_nodes;
+  settings.commands.max_changesets = options.max_changesets;
+  settings.commands.max_file_revisions = options.max_file_revisions;
+  auto mounts = repo::mounts_for(options.repos, base, settings);
+  if (!mounts) {
+    std::fprintf(stderr, "hgrpcd: %s\n", mounts.error().c_str());
+    return 1;
+  }
+  auto site = Site::make(std::move(*mounts));
+  if (!site) {
+    std::fprintf(stderr, "hgrpcd: %s\n", site.error().c_str());
+    return 1;
+  }
+  for (const auto& m : site->mounts())
+    if (m.describe) log.note(fmt::format("serving {} at /{}", m.describe().value("path", ""), m.name));
+  HttpServer server(options, *site, log);
   auto port = server.bind();
   if (!port) {
     std::fprintf(stderr, "hgrpcd: %s\n", port.error().c_str());

@@ -23,7 +23,8 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   Options o;
   CLI::App app{
       "hgrpcd: a server for hgrpc, the frame-based RPC protocol of Mercurial's HTTP "
-      "version 2 API (POST /api/exp-http-v2-0003/{ro,rw}/<command>)."};
+      "version 2 API (POST /api/exp-http-v2-0003/{ro,rw}/<command>). With --repo it serves "
+      "Mercurial repositories to Mercurial 5.8's HTTP version 2 client and to hgrpc clone/pull."};
   app.option_defaults()->always_capture_default();
   // Sizes accept a unit: 64KiB, 32MB (powers of 1024 either way), or plain bytes.
   const CLI::AsSizeValue size_unit{false};
@@ -150,6 +151,33 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
       ->envname("HGRPCD_SHUTDOWN_GRACE")
       ->check(CLI::NonNegativeNumber);
 
+  app.add_option("--repo", o.repos,
+                 "Serve a Mercurial repository: PATH serves it at the root URL (/?cmd=capabilities, "
+                 "/api/...); NAME=PATH (repeatable) serves each under /NAME/, and GET / lists them. "
+                 "Its requirements are checked at start; one that cannot be served stops hgrpcd")
+      ->envname("HGRPCD_REPO");
+  std::string verify = "on";
+  app.add_option("--verify-hashes", verify,
+                 "Check every rebuilt revision against its node hash before it is sent")
+      ->envname("HGRPCD_VERIFY_HASHES")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--revlog-cache-bytes", o.revlog_cache_bytes,
+                 "Recently rebuilt full texts kept per open revlog (delta bases of the next ones)")
+      ->envname("HGRPCD_REVLOG_CACHE_BYTES")
+      ->transform(size_unit);
+  app.add_option("--max-text-bytes", o.max_text_bytes,
+                 "Largest revision rebuilt from a revlog; a larger one is a command error naming it")
+      ->envname("HGRPCD_MAX_TEXT_BYTES")
+      ->transform(size_unit);
+  app.add_option("--max-nodes", o.max_nodes, "Nodes in one list argument of a repository command")
+      ->envname("HGRPCD_MAX_NODES");
+  app.add_option("--max-changesets", o.max_changesets,
+                 "Changesets one changesetdata or filesdata request may select")
+      ->envname("HGRPCD_MAX_CHANGESETS");
+  app.add_option("--max-file-revisions", o.max_file_revisions,
+                 "File revisions one filesdata request may select")
+      ->envname("HGRPCD_MAX_FILE_REVISIONS");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -157,6 +185,7 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   }
   o.log_format = log_format == "json" ? LogFormat::Json : LogFormat::Text;
   o.access_log = access_log == "on";
+  o.verify_hashes = verify == "on";
   return {std::move(o), 0};
 }
 

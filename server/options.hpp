@@ -44,6 +44,15 @@ struct Options {
   double keep_alive_timeout = 5;         // seconds an idle connection stays open
   std::size_t keep_alive_max = 1000;     // requests per connection
   double shutdown_grace = 10;            // seconds in-flight requests get on SIGTERM
+  // Repositories served: "PATH" (at the root) or "NAME=PATH" (under /NAME/,
+  // repeatable). Empty: the patch commands only.
+  std::vector<std::string> repos;
+  bool verify_hashes = true;             // check each rebuilt revision's node hash
+  std::uint64_t revlog_cache_bytes = std::uint64_t{64} << 20;  // full texts kept per revlog
+  std::uint64_t max_text_bytes = std::uint64_t{1} << 30;       // largest revision rebuilt
+  std::size_t max_nodes = 1000000;       // nodes in one list argument
+  std::size_t max_changesets = 10000000; // changesets one request may select
+  std::size_t max_file_revisions = 50000000;  // file revisions one filesdata may select
 };
 
 // The resolved number of HTTP worker threads and compression threads.

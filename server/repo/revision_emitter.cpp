@@ -56,7 +56,9 @@ RepoError emit_revisions(const store::Revlog& log, std::span<const int> revs, co
       if (base != store::kNullRev) {
         auto base_text = log.rawtext(base);
         if (!base_text) return store_error(base_text.error());
-        mpatch::Bytes delta = mpatch::diff(**base_text, **text);
+        // Whole lines, as Mercurial's own deltas: its clients read a
+        // manifest delta's inserted bytes as manifest lines (readdelta).
+        mpatch::Bytes delta = mpatch::line_diff(**base_text, **text);
         record["deltabasenode"] = node_value(log.node(base));
         record["fieldsfollowing"] = fields_following("delta", delta.size());
         if (!sink.value(std::move(record)) || !sink.bytes(delta)) return sink_failure(sink);

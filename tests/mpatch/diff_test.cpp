@@ -101,3 +101,19 @@ TEST_CASE("diff: unrelated texts give one replacement") {
   const Bytes d = roundtrip(a, b);
   CHECK(d.size() <= 12 + 2000);
 }
+
+TEST_CASE("line_diff: hunks cover whole lines, as Mercurial's bdiff (manifest deltas)") {
+  // A manifest line whose node changed: diff trims to the changed bytes,
+  // line_diff replaces the whole line.
+  const Bytes a = bytes(std::string("a.txt\0", 6) + std::string(40, '1') + std::string("\nb.txt\0", 7) + std::string(40, '2') + "\n");
+  const Bytes b = bytes(std::string("a.txt\0", 6) + std::string(40, '1') + std::string("\nb.txt\0", 7) + std::string(39, '2') + "3\n");
+  const Bytes whole_line = bytes(std::string("b.txt\0", 6) + std::string(39, '2') + "3\n");
+  const Bytes d = line_diff(view(a), view(b));
+  CHECK(d == delta({{47, 94, std::string(whole_line.begin(), whole_line.end())}}));
+  auto r = hgrpc::mpatch::apply(view(a), std::vector<ByteView>{view(d)});
+  REQUIRE(r.has_value());
+  CHECK(*r == b);
+  CHECK(diff(view(a), view(b)).size() < d.size());  // diff narrows the same change
+  CHECK(line_diff(view(a), view(a)).empty());
+  CHECK(line_diff({}, view(b)) == delta({{0, 0, std::string(b.begin(), b.end())}}));
+}
