@@ -30,4 +30,9 @@ class Manifest {
   std::vector<ManifestEntry> entries_;
 };
 
+// One path's entry, found by binary search in the manifest's text without
+// parsing the rest (filesdata looks up a few paths in thousands of
+// manifests). Only the line found is checked; nullopt if the path is absent.
+Result<std::optional<ManifestEntry>> manifest_lookup(ByteView text, std::string_view path);
+
 }  // namespace hgrpc::store

@@ -8,7 +8,8 @@
 // Which file revisions a changeset selects:
 //   without haveparents: every entry of its manifest;
 //   with haveparents: each file its changeset lists that is still in its
-//     manifest (removed files are skipped: Mercurial 5.8 fails on them),
+//     manifest (the node the changeset added to the filelog, by linkrev,
+//     when there is one: no manifest rebuilt) (removed files are skipped: Mercurial 5.8 fails on them),
 //     and only if its node differs from both parents' manifest entries
 //     (a missing entry differs). A client that has the parents has those
 //     nodes already, and the nodes it lacks are exactly the ones some
@@ -29,24 +30,87 @@ namespace hgrpc::server::repo {
 namespace {
 
 // The manifests of the last few changesets read (a changeset's parents are
-// usually just before it).
+// usually just before it): parsed for a walk of every entry, as text for
+// lookups of the few paths a changeset touched.
 class ManifestCache {
  public:
   explicit ManifestCache(const store::Snapshot& snapshot) : snapshot_(snapshot) {}
-  store::Result<std::shared_ptr<const store::Manifest>> of(int rev) {
-    if (auto it = cache_.find(rev); it != cache_.end()) return it->second;
+  store::Result<std::shared_ptr<const store::Manifest>> parsed(int rev) {
+    if (auto it = parsed_.find(rev); it != parsed_.end()) return it->second;
     auto m = snapshot_.manifest_of_changeset(rev);
     if (!m) return hgrpc::unexpected<store::Error>(m.error());
     auto shared = std::make_shared<const store::Manifest>(std::move(*m));
-    if (cache_.size() >= kEntries) cache_.erase(cache_.begin());
-    cache_.emplace(rev, shared);
+    remember(parsed_, rev, shared);
     return shared;
+  }
+  store::Result<std::shared_ptr<const store::Bytes>> text(int rev) {
+    if (auto it = texts_.find(rev); it != texts_.end()) return it->second;
+    auto cs = snapshot_.changeset(rev);
+    if (!cs) return hgrpc::unexpected<store::Error>(cs.error());
+    const auto& ml = snapshot_.manifestlog();
+    auto mrev = ml.rev(cs->manifest);
+    if (!mrev)
+      return hgrpc::unexpected<store::Error>(store::Error{snapshot_.changelog().name() + ": rev " + std::to_string(rev) +
+                                                          ": manifest node " + store::hex(cs->manifest) +
+                                                          " is not in " + ml.name()});
+    std::shared_ptr<const store::Bytes> t = std::make_shared<const store::Bytes>();
+    if (*mrev != store::kNullRev) {
+      auto rebuilt = ml.rawtext(*mrev);
+      if (!rebuilt) return hgrpc::unexpected<store::Error>(rebuilt.error());
+      t = std::move(*rebuilt);
+    }
+    remember(texts_, rev, t);
+    return t;
   }
 
  private:
+  template <typename Map, typename Value>
+  static void remember(Map& map, int rev, Value value) {
+    if (map.size() >= kEntries) map.erase(map.begin());
+    map.emplace(rev, std::move(value));
+  }
   static constexpr std::size_t kEntries = 8;
   const store::Snapshot& snapshot_;
-  std::map<int, std::shared_ptr<const store::Manifest>> cache_;
+  std::map<int, std::shared_ptr<const store::Manifest>> parsed_;
+  std::map<int, std::shared_ptr<const store::Bytes>> texts_;
+};
+
+// A manifest lookup whose errors name the changeset's manifest.
+store::Result<std::optional<store::ManifestEntry>> lookup(const store::Bytes& text, const std::string& path,
+                                                          const store::Snapshot& snap, int rev) {
+  auto e = store::manifest_lookup(text, path);
+  if (!e)
+    return hgrpc::unexpected<store::Error>(
+        store::Error{snap.manifestlog().name() + ": manifest of changeset rev " + std::to_string(rev) + ": " +
+                     e.error().message});
+  return e;
+}
+
+// Per path, the filelog rev each changeset rev added (its linkrev): the file
+// node a changeset introduced, found without rebuilding its manifest. A
+// filelog rev whose linkrev is C was first committed by C, so C's manifest
+// has it and neither parent's does.
+class IntroducedRevs {
+ public:
+  explicit IntroducedRevs(const store::Snapshot& snapshot) : snapshot_(snapshot) {}
+  // The node `path`'s filelog got from changeset `rev`, if any.
+  store::Result<std::optional<store::Node>> of(const std::string& path, int rev) {
+    auto it = by_path_.find(path);
+    if (it == by_path_.end()) {
+      auto log = snapshot_.filelog(path);
+      if (!log) return hgrpc::unexpected<store::Error>(log.error());
+      std::unordered_map<int, store::Node> added;
+      for (int r = 0; r < log->size(); ++r) added.emplace(log->entry(r).linkrev, log->entry(r).node);
+      it = by_path_.emplace(path, std::move(added)).first;
+    }
+    auto found = it->second.find(rev);
+    if (found == it->second.end()) return std::optional<store::Node>();
+    return std::optional<store::Node>(found->second);
+  }
+
+ private:
+  const store::Snapshot& snapshot_;
+  std::unordered_map<std::string, std::unordered_map<int, store::Node>> by_path_;
 };
 
 using LinkMap = std::unordered_map<store::Node, store::Node, store::NodeHash>;  // file node -> changeset
@@ -62,6 +126,7 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   std::map<std::string, LinkMap> selected;
   std::size_t total = 0;
   ManifestCache manifests(call.snapshot);
+  IntroducedRevs introduced(call.snapshot);
   auto select = [&](const std::string& path, const store::Node& fnode, const store::Node& csnode) -> RepoError {
     if (!filter->matches(path)) return std::nullopt;
     if (selected[path].emplace(fnode, csnode).second && ++total > call.options.max_file_revisions)
@@ -70,10 +135,10 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
     return std::nullopt;
   };
   for (int rev : *revs) {
-    auto md = manifests.of(rev);
-    if (!md) return store_error(md.error());
     const store::Node& csnode = cl.node(rev);
     if (!haveparents) {
+      auto md = manifests.parsed(rev);
+      if (!md) return store_error(md.error());
       for (const auto& entry : (*md)->entries()) {
         if (auto e = select(entry.path, entry.node, csnode)) return e;
       }
@@ -81,23 +146,39 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
     }
     auto cs = call.snapshot.changeset(rev);
     if (!cs) return store_error(cs.error());
-    std::vector<std::shared_ptr<const store::Manifest>> parents;
-    for (int p : {cl.entry(rev).p1, cl.entry(rev).p2}) {
-      if (p < 0) continue;
-      auto pm = manifests.of(p);
-      if (!pm) return store_error(pm.error());
-      parents.push_back(*pm);
-    }
+    // Manifests only for the paths whose node this changeset did not add
+    // (a revert to an older node, a merge taking one side, a removal).
+    std::shared_ptr<const store::Bytes> md;
+    std::vector<std::pair<int, std::shared_ptr<const store::Bytes>>> parents;
     for (const auto& path : cs->files) {
-      const store::ManifestEntry* entry = (*md)->find(path);
-      if (!entry) continue;  // removed by this changeset
+      auto added = introduced.of(path, rev);
+      if (!added) return store_error(added.error());
+      if (added->has_value()) {
+        if (auto e = select(path, **added, csnode)) return e;
+        continue;
+      }
+      if (!md) {
+        auto text = manifests.text(rev);
+        if (!text) return store_error(text.error());
+        md = *text;
+        for (int p : {cl.entry(rev).p1, cl.entry(rev).p2}) {
+          if (p < 0) continue;
+          auto pm = manifests.text(p);
+          if (!pm) return store_error(pm.error());
+          parents.emplace_back(p, *pm);
+        }
+      }
+      auto entry = lookup(*md, path, call.snapshot, rev);
+      if (!entry) return store_error(entry.error());
+      if (!entry->has_value()) continue;  // removed by this changeset
       bool in_parent = false;
-      for (const auto& pm : parents) {
-        const store::ManifestEntry* pe = pm->find(path);
-        in_parent = in_parent || (pe && pe->node == entry->node);
+      for (const auto& parent : parents) {
+        auto pe = lookup(*parent.second, path, call.snapshot, parent.first);
+        if (!pe) return store_error(pe.error());
+        in_parent = in_parent || (pe->has_value() && (*pe)->node == (**entry).node);
       }
       if (in_parent) continue;
-      if (auto e = select(path, entry->node, csnode)) return e;
+      if (auto e = select(path, (**entry).node, csnode)) return e;
     }
   }
 

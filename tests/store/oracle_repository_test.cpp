@@ -66,8 +66,24 @@ TEST_CASE("manifests parse as Mercurial parses them, and lookups find every entr
         const ManifestEntry* found = m->find(e.path);
         REQUIRE(found != nullptr);
         CHECK(found->node == e.node);
+        // The same entry by binary search in the text, without a parse.
+        auto looked_up = manifest_lookup(**text, w[i][0].get<std::string>());
+        REQUIRE(looked_up.has_value());
+        REQUIRE(looked_up->has_value());
+        CHECK(hex((*looked_up)->node) == w[i][1].get<std::string>());
+        CHECK((*looked_up)->flag == e.flag);
+        // Absent neighbours: a longer name and a name that sorts just before.
+        auto longer = manifest_lookup(**text, e.path + "~");
+        REQUIRE(longer.has_value());
+        CHECK_FALSE(longer->has_value());
+        auto before = manifest_lookup(**text, e.path.substr(0, e.path.size() - 1));
+        REQUIRE(before.has_value());
+        if (before->has_value()) CHECK((*before)->path != e.path);
       }
       CHECK(m->find("no/such/file") == nullptr);
+      auto absent = manifest_lookup(**text, "no/such/file");
+      REQUIRE(absent.has_value());
+      CHECK_FALSE(absent->has_value());
     }
   }
 }

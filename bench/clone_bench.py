@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""The server side of a full clone: hgrpcd against Debian's `hg serve`.
+
+  clone_bench.py HGRPCD REPO [--clients 8] [--json OUT]
+
+1. hgrpcd --repo REPO answers one real clone by tests/interop/v2_exchange.py
+   (5.8.1's exchangev2 requests; Debian 6.3.2 writes and hash-checks the
+   result), whose request bodies are kept.
+2. Those bodies are replayed: once alone, then by CLIENTS clients at once,
+   each response read to its end and dropped (the client costs next to
+   nothing, so the 2 cores go to the server). Measured: hgrpcd's CPU
+   (utime+stime from /proc), wall time, response bytes, peak RSS (VmHWM).
+3. `hg serve` (6.3.2, C extensions) answers `hg clone -U http://` of the same
+   repository (its default protocol: bundle2 changegroup) and `hg clone -U
+   --stream`; its CPU is measured the same way.
+Prints a JSON object of the figures and the ratios (one run).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "interop"))
+
+import v2_exchange as v2  # noqa: E402
+
+ENV = dict(os.environ, HGRCPATH="", HGPLAIN="1", HGUSER="bench")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def peak_rss_mib(pid):
+    with open("/proc/%d/status" % pid) as fh:
+        m = re.search(r"VmHWM:\s+(\d+) kB", fh.read())
+    return int(m.group(1)) / 1024
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RecordingTransport(v2.HttpTransport):
+    def __init__(self, url):
+        super().__init__(url, timeout=600, max_response_bytes=1 << 34)
+        self.posts = []
+
+    def post(self, path, body, consume):
+        self.posts.append((path, body))
+        return super().post(path, body, consume)
+
+
+def replay(port, posts):
+    """Sends the clone's POSTs on one keep-alive connection; returns response bytes."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    total = 0
+    headers = {"Accept": v2.FRAMING_TYPE, "Content-Type": v2.FRAMING_TYPE}
+    try:
+        for path, body in posts:
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+            if resp.status != 200:
+                raise RuntimeError("POST %s: HTTP %d" % (path, resp.status))
+            while True:
+                chunk = resp.read(1 << 20)
+                if not chunk:
+                    break
+                total += len(chunk)
+    finally:
+        conn.close()
+    return total
+
+
+def measure(pid, port, posts, clients):
+    results, errors = [0] * clients, []
+
+    def one(i):
+        try:
+            results[i] = replay(port, posts)
+        except Exception as e:  # reported below
+            errors.append(str(e))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall, cpu = time.monotonic() - t0, cpu_seconds(pid) - cpu0
+    if errors:
+        raise RuntimeError("replay failed: %s" % errors[0])
+    return {"clients": clients, "wall_s": round(wall, 3), "server_cpu_s": round(cpu, 3),
+            "response_bytes": sum(results), "clones_per_s": round(clients / wall, 3)}
+
+
+def start(args, ready):
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV)
+    line = proc.stdout.readline().decode()
+    if ready not in line:
+        proc.kill()
+        raise RuntimeError("%s did not start: %r" % (args[0], line))
+    # Keep reading: a server blocked on a full stdout pipe (hg serve's access
+    # log) stops answering.
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return proc, line
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def hgrpcd_figures(hgrpcd, repo, clients, work):
+    proc, line = start([hgrpcd, "--port", "0", "--access-log", "off", "--repo", repo], "listening on ")
+    port = int(line.strip().rsplit(":", 1)[1])
+    try:
+        url = "http://127.0.0.1:%d/" % port
+        transport = RecordingTransport(url)
+        peer = v2.V2Peer(v2.make_ui(), transport, url, [b"zstd-8mb", b"zlib", b"identity"])
+        t0 = time.monotonic()
+        v2.clone(peer, os.path.join(work, "v2clone"), [])
+        python_clone_wall = time.monotonic() - t0
+        verify = subprocess.run(["hg", "-R", os.path.join(work, "v2clone"), "verify", "-q"], env=ENV,
+                                capture_output=True)
+        if verify.returncode != 0:
+            raise RuntimeError("hg verify of the v2 clone failed: %s" % verify.stdout.decode())
+        posts = transport.posts
+        one = measure(proc.pid, port, posts, 1)
+        many = measure(proc.pid, port, posts, clients)
+        return {"python_client_clone_wall_s": round(python_clone_wall, 3), "requests": len(posts),
+                "one": one, "many": many, "peak_rss_mib": round(peak_rss_mib(proc.pid), 1)}
+    finally:
+        stop(proc)
+
+
+def hg_serve_figures(repo, work):
+    port = free_port()
+    proc, _ = start(["hg", "serve", "-R", repo, "-a", "127.0.0.1", "-p", str(port), "--config",
+                     "server.uncompressed=true", "--config", "ui.verbose=true"], "listening at")
+    try:
+        out = {}
+        for kind, extra in (("clone", []), ("stream", ["--stream"])):
+            dest = os.path.join(work, "hg-" + kind)
+            cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+            subprocess.run(["hg", "clone", "-q", "-U", *extra, "http://127.0.0.1:%d/" % port, dest], env=ENV,
+                           check=True)
+            out[kind] = {"wall_s": round(time.monotonic() - t0, 3),
+                         "server_cpu_s": round(cpu_seconds(proc.pid) - cpu0, 3)}
+        return out
+    finally:
+        stop(proc)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("hgrpcd")
+    p.add_argument("repo")
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--json")
+    p.add_argument("--no-baseline", action="store_true", help="skip hg serve (quick looks at hgrpcd alone)")
+    a = p.parse_args()
+    work = tempfile.mkdtemp(prefix="clone-bench-")
+    try:
+        ours = hgrpcd_figures(a.hgrpcd, a.repo, a.clients, work)
+        theirs = None if a.no_baseline else hg_serve_figures(a.repo, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result = {"hgrpcd": ours}
+    if theirs is not None:
+        result.update({"hg_serve": theirs, "ratios": {
+        "server_cpu_vs_hg_serve_clone": round(ours["one"]["server_cpu_s"] / theirs["clone"]["server_cpu_s"], 3),
+        "server_cpu_vs_hg_serve_stream": round(ours["one"]["server_cpu_s"] / theirs["stream"]["server_cpu_s"], 3),
+        "concurrent_throughput": round(ours["many"]["clones_per_s"] / ours["one"]["clones_per_s"], 3)}})
+    text = json.dumps(result, indent=1, sort_keys=True)
+    if a.json:
+        with open(a.json, "w") as fh:
+            fh.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
