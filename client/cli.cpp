@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "client/arg_spec.hpp"
+#include "client/clone.hpp"
 #include "client/files.hpp"
 #include "client/frames_tool.hpp"
 #include "client/json_value.hpp"
@@ -330,6 +331,71 @@ int cmd_frames_encode(const std::string& file, const std::string& output) {
   return kExitOk;
 }
 
+// The API descriptor: from the handshake, or the capabilities command for a direct API URL.
+ClientResult<json> api_descriptor(const GlobalOptions& g, HttpTransport& transport) {
+  if (!transport.url().direct_api) {
+    auto map = transport.handshake();
+    if (!map) return hgrpc::unexpected<ClientError>(map.error());
+    auto apis = map->find("apis");
+    if (apis == map->end() || !apis->is_object() || !apis->contains(std::string(kApiName))) {
+      return client_fail(ErrorKind::Protocol, "server does not offer the " + std::string(kApiName) + " API");
+    }
+    return (*apis)[std::string(kApiName)];
+  }
+  auto outcome = run_one(g, transport, Call{"capabilities", json::object(), std::nullopt}, "");
+  if (!outcome) return hgrpc::unexpected<ClientError>(outcome.error());
+  if (outcome->kind != Outcome::Kind::Ok || outcome->values.size() != 1) {
+    return client_fail(ErrorKind::Protocol, "capabilities: " + outcome->message);
+  }
+  return outcome->values[0];
+}
+
+struct CloneCliOptions {
+  std::string url;
+  std::string dest;
+  bool noupdate = false;
+  bool json_summary = false;
+};
+
+int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
+  std::string dest = c.dest;
+  if (dest.empty()) {  // as hg: the last component of the source's path
+    auto parsed = parse_url(c.url);
+    if (!parsed) return report(parsed.error());
+    std::string path = parsed->path;
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    dest = path.substr(path.find_last_of('/') + 1);
+    if (dest.empty() || dest == "." || dest == "..") return report({ErrorKind::Usage, "clone: give DEST (the URL has no path to name it after)"});
+  }
+  auto transport = open_transport(g, c.url);
+  if (!transport) return report(transport.error());
+  auto descriptor = api_descriptor(g, *transport);
+  if (!descriptor) return report(descriptor.error());
+  CloneOptions options;
+  options.source_url = c.url;
+  options.checkout = !c.noupdate;
+  auto summary = clone_repository(http_exchange(*transport, session_options(g, "")), *descriptor, dest, options);
+  if (!summary) return report({summary.error().kind, "clone: " + summary.error().message});
+  if (c.json_summary) {
+    json out{{"destination", dest},
+             {"changesets", summary->changesets},
+             {"manifests", summary->manifests},
+             {"file_revisions", summary->file_revisions},
+             {"revision_bytes", summary->revision_bytes},
+             {"requests", summary->requests + (transport->url().direct_api ? 1 : 0)},
+             {"checked_out_files", summary->checked_out_files},
+             {"checked_out", summary->checked_out_node.empty() ? json(nullptr) : json(summary->checked_out_node)}};
+    print_line(out.dump());
+  } else if (!g.quiet) {
+    print_line(fmt::format("added {} changesets with {} manifests and {} file revisions", summary->changesets,
+                           summary->manifests, summary->file_revisions));
+    if (!summary->checked_out_node.empty()) {
+      print_line(fmt::format("{} files checked out at {}", summary->checked_out_files, summary->checked_out_node));
+    }
+  }
+  return kExitOk;
+}
+
 void add_encoding_option(CLI::App* sub, std::string& target) {
   sub->add_option("--encoding", target, kEncodingHelp)
       ->check(CLI::IsMember({"zstd-8mb", "zlib", "identity"}));
@@ -421,6 +487,18 @@ int run_cli(int argc, char** argv) {
   diff->add_option("-o,--output", diff_opts.output, "Output file ('-' stdout)")->capture_default_str();
   add_encoding_option(diff, diff_opts.encoding);
 
+  CloneCliOptions clone_opts;
+  auto* clone_cmd = app.add_subcommand(
+      "clone",
+      "Clone the repository at URL into DEST (default: the last component of URL's path): every\n"
+      "changeset, manifest and file revision, bookmarks and phases, hash-checked, written as\n"
+      "Debian's Mercurial 6.3.2 writes repositories; then check out the default branch's tip.\n"
+      "DEST is built beside as DEST.hgrpc-tmp-XXXXXX and appears only when complete.");
+  clone_cmd->add_option("URL", clone_opts.url, "Server URL")->required();
+  clone_cmd->add_option("DEST", clone_opts.dest, "Destination directory (must not exist)");
+  clone_cmd->add_flag("-U,--noupdate", clone_opts.noupdate, "Do not check out a working copy");
+  clone_cmd->add_flag("--json", clone_opts.json_summary, "Print a JSON summary line");
+
   auto* frames = app.add_subcommand("frames", "Framed bodies to human frame notation and back");
   frames->require_subcommand(1);
   std::string frames_file = "-", frames_output = "-";
@@ -445,6 +523,7 @@ int run_cli(int argc, char** argv) {
   }
 
   if (*caps) return cmd_capabilities(g, url);
+  if (*clone_cmd) return cmd_clone(g, clone_opts);
   if (*call_cmd) return cmd_call(g, call);
   if (*batch) return cmd_batch(g, url, batch_file, batch_encoding);
   if (*apply) return cmd_patch(g, "applypatches", apply_opts);

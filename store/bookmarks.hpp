@@ -37,4 +37,11 @@ std::map<std::string, Node> parse_bookmarks(std::string_view text, HasNode has_n
   return marks;
 }
 
+// The bookmarks file as Mercurial writes it: "<40 hex> <name>\n" by name.
+inline std::string format_bookmarks(const std::map<std::string, Node>& marks) {
+  std::string out;
+  for (const auto& [name, node] : marks) out += hex(node) + " " + name + "\n";
+  return out;
+}
+
 }  // namespace hgrpc::store

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 
 namespace hgrpc::store {
 namespace {
@@ -123,7 +124,35 @@ Result<Bytes> decompress_zstd(ByteView in, std::uint64_t max_output) {
   }
 }
 
+Bytes stored_uncompressed(ByteView data) {
+  Bytes out;
+  out.reserve(data.size() + 1);
+  if (data[0] != '\0') out.push_back('u');
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
 }  // namespace
+
+Bytes compress_chunk(ByteView data, Compression compression, int zstd_level) {
+  if (data.empty()) return {};
+  Bytes out;
+  if (compression == Compression::kZstd && data.size() >= 50) {
+    out.resize(ZSTD_compressBound(data.size()));
+    std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), zstd_level);
+    if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+    out.resize(n);
+  } else if (compression == Compression::kZlib && data.size() >= 44) {
+    uLongf length = compressBound(static_cast<uLong>(data.size()));
+    out.resize(length);
+    if (compress2(out.data(), &length, data.data(), static_cast<uLong>(data.size()), Z_DEFAULT_COMPRESSION) != Z_OK) {
+      throw std::runtime_error("zlib: compress2 failed");
+    }
+    out.resize(length);
+  }
+  if (!out.empty() && out.size() < data.size()) return out;
+  return stored_uncompressed(data);
+}
 
 Result<Bytes> decompress_chunk(ByteView chunk, std::uint64_t max_output) {
   if (chunk.empty()) return Bytes{};

@@ -10,6 +10,14 @@
 
 namespace hgrpc::store {
 
+enum class Compression { kZstd, kZlib, kNone };
+
+// The chunk Mercurial 6.3.2 would store for `data` (revlog.compress): empty
+// for empty data; a zstd frame (level `zstd_level`, inputs of 50 bytes and
+// more) or zlib stream (44 bytes and more) when it is smaller than the data;
+// otherwise the data itself if it starts with NUL, else 'u' + the data.
+Bytes compress_chunk(ByteView data, Compression compression, int zstd_level = 3);
+
 // Decompresses `chunk`; more than max_output bytes is an error. Messages carry
 // no location: the caller prefixes file and revision.
 Result<Bytes> decompress_chunk(ByteView chunk, std::uint64_t max_output);

@@ -41,4 +41,13 @@ Result<std::vector<PhaseRoot>> parse_phaseroots(std::string_view text) {
   return roots;
 }
 
+std::string format_phaseroots(std::vector<PhaseRoot> roots) {
+  std::sort(roots.begin(), roots.end(), [](const PhaseRoot& a, const PhaseRoot& b) {
+    return a.phase != b.phase ? a.phase < b.phase : a.node < b.node;
+  });
+  std::string out;
+  for (const auto& root : roots) out += std::to_string(static_cast<int>(root.phase)) + " " + hex(root.node) + "\n";
+  return out;
+}
+
 }  // namespace hgrpc::store

@@ -61,4 +61,23 @@ std::vector<Phase> compute_phases(std::span<const std::pair<int, int>> parents,
   return phase;
 }
 
+// The roots that give each rev `phases[r]` (the writer's side of
+// compute_phases): every rev whose phase is above both of its parents'.
+template <class NodeOf>
+std::vector<PhaseRoot> phase_roots(std::span<const std::pair<int, int>> parents, std::span<const Phase> phases,
+                                   NodeOf node_of) {
+  std::vector<PhaseRoot> roots;
+  for (std::size_t r = 0; r < parents.size(); ++r) {
+    Phase inherited = kPublic;
+    for (int p : {parents[r].first, parents[r].second}) {
+      if (p >= 0) inherited = std::max(inherited, phases[static_cast<std::size_t>(p)]);
+    }
+    if (phases[r] > inherited) roots.push_back({phases[r], node_of(static_cast<int>(r))});
+  }
+  return roots;
+}
+
+// phaseroots as Mercurial writes it: "<phase> <40 hex>\n", by phase, then node.
+std::string format_phaseroots(std::vector<PhaseRoot> roots);
+
 }  // namespace hgrpc::store

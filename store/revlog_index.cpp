@@ -103,4 +103,21 @@ Result<RevlogIndex> parse_index(ByteView data, const std::string& name) {
   return index;
 }
 
+void append_index_entry(Bytes& out, const IndexEntry& e, bool first, std::uint32_t version_word) {
+  auto put32 = [&out](std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+  };
+  std::uint64_t offset_flags = e.offset << 16 | e.flags;
+  put32(first ? version_word : static_cast<std::uint32_t>(offset_flags >> 32));
+  put32(static_cast<std::uint32_t>(offset_flags));
+  put32(e.compressed_length);
+  put32(static_cast<std::uint32_t>(e.rawsize));
+  put32(static_cast<std::uint32_t>(e.base));
+  put32(static_cast<std::uint32_t>(e.linkrev));
+  put32(static_cast<std::uint32_t>(e.p1));
+  put32(static_cast<std::uint32_t>(e.p2));
+  out.insert(out.end(), e.node.begin(), e.node.end());
+  out.insert(out.end(), 12, 0);
+}
+
 }  // namespace hgrpc::store

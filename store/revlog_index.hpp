@@ -56,4 +56,8 @@ struct RevlogIndex {
 // input is an empty revlog (Mercurial's default for a new revlog applies).
 Result<RevlogIndex> parse_index(ByteView data, const std::string& name);
 
+// The 64 bytes of one entry (the writer's side of parse_index). For rev 0,
+// `version_word` replaces the first 4 bytes (its offset is always 0).
+void append_index_entry(Bytes& out, const IndexEntry& entry, bool first, std::uint32_t version_word);
+
 }  // namespace hgrpc::store

@@ -1,0 +1,150 @@
+// hgrpc clone's fetch-and-write logic (client/clone.*) in-process against the
+// repository commands: the clone must be what `hg clone --pull -U` of the
+// same source gives (hg verify, every revision's rawdata, hg log --debug,
+// bookmarks, phases: tests/store/compare_repos.py), and its checkout what
+// `hg update` writes. A server that sends a wrong text is refused and no
+// DEST appears.
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "client/clone.hpp"
+#include "framing/client_reactor.hpp"
+#include "framing/frame_reader.hpp"
+#include "server/body_processor.hpp"
+#include "server/capabilities.hpp"
+#include "tests/repo/repo_support.hpp"
+
+using namespace repo_test;
+namespace fr = hgrpc::framing;
+namespace cl = hgrpc::client;
+
+namespace {
+
+// One request body through BodyProcessor; outcomes in call order. `tamper`
+// may change response values (a broken server).
+cl::Exchange in_process(const srv::CommandRegistry& registry, std::function<void(std::vector<json>&)> tamper = {}) {
+  return [&registry, tamper](const std::vector<cl::Call>& calls) -> cl::ClientResult<std::vector<cl::Outcome>> {
+    fr::ClientReactor reactor(fr::ClientReactorOptions{});
+    fr::Bytes body;
+    std::map<std::uint16_t, std::size_t> index;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      auto id = reactor.call_command(calls[i].command, calls[i].args, body);
+      REQUIRE(id);
+      index[*id] = i;
+    }
+    fr::Bytes out;
+    srv::BodyTarget target{false, calls.size() == 1 ? calls[0].command : std::string(srv::kMultiRequest)};
+    srv::BodyProcessor processor(registry, target, srv::BodyOptions{}, nullptr, [&](fr::ByteView b) -> fr::Result<void> {
+      fr::append(out, b);
+      return {};
+    });
+    processor.feed(body);
+    REQUIRE(processor.finish().status == 200);
+    REQUIRE(processor.write_output());
+    std::vector<cl::Outcome> outcomes(calls.size());
+    fr::FrameReader reader(0xFFFFFF);
+    reader.feed(out);
+    for (;;) {
+      auto f = reader.next();
+      REQUIRE(f);
+      if (!*f) break;
+      for (auto& ev : reactor.on_frame(**f)) {
+        if (auto* v = std::get_if<fr::ResponseValue>(&ev)) outcomes[index.at(v->request_id)].values.push_back(std::move(v->value));
+        if (auto* e = std::get_if<fr::CommandError>(&ev)) {
+          outcomes[index.at(e->request_id)].kind = cl::Outcome::Kind::CommandError;
+          outcomes[index.at(e->request_id)].message = e->error.dump();
+        }
+      }
+    }
+    if (tamper) {
+      for (auto& o : outcomes) tamper(o.values);
+    }
+    return outcomes;
+  };
+}
+
+std::string compare(const std::string& mode, const fs::path& src, const fs::path& dst) {
+  fs::path log = dst.string() + "." + mode + ".log";
+  std::string cmd = "/usr/bin/python3 " + shell_quote(std::string(HGRPC_SOURCE_DIR) + "/tests/store/compare_repos.py") + " " +
+                    mode + " " + shell_quote(src.string()) + " " + shell_quote(dst.string()) + " >" +
+                    shell_quote(log.string()) + " 2>&1";
+  int rc = std::system(cmd.c_str());
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  return rc == 0 ? std::string() : "exit " + std::to_string(rc) + ":\n" + text.str();
+}
+
+fs::path scratch(const std::string& name) {
+  fs::path dir = fs::path(HGRPC_BINARY_DIR) / "clone-scratch" / (name + "." + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("clone: the client's clone equals hg clone --pull of the source, and its checkout hg update") {
+  for (std::string name : {"zstd", "zlib"}) {
+    CAPTURE(name);
+    srv::CommandRegistry registry = srv::CommandRegistry::standard();
+    repo::RepoCommandOptions options;
+    options.manifestdata_batch_size = 7;  // several batches, deltas across them
+    options.filesdata_batch_size = 10;
+    repo::register_repository_commands(registry, open_repo(name), options);
+    const json descriptor = srv::capabilities_map(registry, srv::CommandLimits{});
+    fs::path dir = scratch("clone-" + name);
+    fs::path dest = dir / "dest";
+    cl::CloneOptions clone_options;
+    clone_options.source_url = "http://127.0.0.1:1/";
+    auto summary = cl::clone_repository(in_process(registry), descriptor, dest, clone_options);
+    REQUIRE_MESSAGE(summary.has_value(), summary.error().message);
+    CHECK(summary->requests == 2 + 7 + 5);
+    CHECK(summary->changesets == oracle(name).at("changesets").size());
+    CHECK(summary->checked_out_files > 0);
+
+    fs::path ref = dir / "ref";
+    std::string cmd = "HGRCPATH=/dev/null hg clone -q --pull -U " + shell_quote((fixtures() / name).string()) + " " +
+                      shell_quote(ref.string());
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    CHECK(compare("store", ref, dest) == "");
+    CHECK(compare("checkout", ref, dest) == "");
+    std::ifstream hgrc(dest / ".hg/hgrc");
+    std::stringstream text;
+    text << hgrc.rdbuf();
+    CHECK(text.str() == "[paths]\ndefault = http://127.0.0.1:1/\n");
+    std::set<std::string> left;
+    for (const auto& e : fs::directory_iterator(dir)) left.insert(e.path().filename().string());
+    CHECK(left == std::set<std::string>{"dest", "dest.checkout.log", "dest.store.log", "ref"});
+    fs::remove_all(dir);  // the logs are in the failure messages
+  }
+}
+
+TEST_CASE("clone: a server sending a wrong file text is refused and leaves no destination") {
+  srv::CommandRegistry registry = srv::CommandRegistry::standard();
+  repo::register_repository_commands(registry, open_repo("zlib"));
+  const json descriptor = srv::capabilities_map(registry, srv::CommandLimits{});
+  fs::path dir = scratch("clone-tampered");
+  bool tampered = false;
+  auto exchange = in_process(registry, [&](std::vector<json>& values) {
+    // The first file revision sent in full: flip its first byte.
+    for (std::size_t i = 0; i + 1 < values.size() && !tampered; ++i) {
+      const json& rec = values[i];
+      if (rec.is_object() && rec.contains("linknode") && rec.contains("fieldsfollowing") && !rec.contains("deltabasenode") &&
+          values[i + 1].is_binary() && !values[i + 1].get_binary().empty()) {
+        values[i + 1].get_binary()[0] ^= 0x20;
+        tampered = true;
+      }
+    }
+  });
+  auto summary = cl::clone_repository(exchange, descriptor, dir / "dest", cl::CloneOptions{});
+  REQUIRE(tampered);
+  REQUIRE_FALSE(summary.has_value());
+  CHECK(summary.error().kind == cl::ErrorKind::Protocol);
+  CHECK(summary.error().message.find(": hash mismatch: the received text hashes to ") != std::string::npos);
+  CHECK(summary.error().message.starts_with("data/"));
+  CHECK(fs::is_empty(dir));  // neither dest nor its temporary directory
+  fs::remove_all(dir);
+}
