@@ -146,9 +146,11 @@ def hgrpcd_figures(hgrpcd, repo, clients, work, encodings):
             raise RuntimeError("hg verify of the v2 clone failed: %s" % verify.stdout.decode())
         posts = transport.posts
         one = measure(proc.pid, port, posts, 1)
+        one_rss = peak_rss_mib(proc.pid)  # the Python clone and one replay so far
         many = measure(proc.pid, port, posts, clients)
         return {"python_client_clone_wall_s": round(python_clone_wall, 3), "requests": len(posts),
-                "one": one, "many": many, "peak_rss_mib": round(peak_rss_mib(proc.pid), 1)}
+                "one": one, "many": many,
+                "peak_rss_one_clone_mib": round(one_rss, 1), "peak_rss_mib": round(peak_rss_mib(proc.pid), 1)}
     finally:
         stop(proc)
 

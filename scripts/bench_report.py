@@ -275,6 +275,29 @@ def store_targets(t, raw):
               r["cpu_ms_median"], "ms CPU", ratio, target, v)
 
 
+def clone_targets(t, raw):
+    p = os.path.join(raw, "clone.json")
+    if not os.path.exists(p):
+        return
+    m = json.load(open(p))
+    ours, theirs, r = m["hgrpcd"], m["hg_serve"], m["ratios"]
+    cpu = r["server_cpu_vs_hg_serve_clone"]
+    t.add("full clone of the bench repository, server CPU: hgrpcd (v2 clone, %d requests, %.1f MB out)"
+          % (ours["requests"], ours["one"]["response_bytes"] / 1e6), ours["one"]["server_cpu_s"] * 1000, "ms",
+          "%.3fx hg serve's %.0f ms (hg clone)" % (cpu, theirs["clone"]["server_cpu_s"] * 1000), "<= 0.1x",
+          verdict(cpu <= 0.1, "%.2fx" % cpu))
+    t.add("  hg serve answering hg clone --stream, server CPU", theirs["stream"]["server_cpu_s"] * 1000, "ms",
+          "hgrpcd %.1fx of it" % r["server_cpu_vs_hg_serve_stream"])
+    conc = r["concurrent_throughput"]
+    t.add("  %d clones at once: aggregate clones/s over one clone's" % ours["many"]["clients"],
+          ours["many"]["clones_per_s"], "clones/s", "%.2fx (one: %.3f)" % (conc, ours["one"]["clones_per_s"]),
+          ">= 1.7x", verdict(conc >= 1.7, "%.2fx" % conc))
+    one_rss = ours.get("peak_rss_one_clone_mib", 0)
+    t.add("  hgrpcd peak RSS (VmHWM) during one clone at a time", one_rss, "MiB", "", "<= 96 MiB",
+          verdict(one_rss <= 96, "%.1f MiB" % one_rss))
+    t.add("  hgrpcd peak RSS (VmHWM) with %d clones at once" % ours["many"]["clients"], ours["peak_rss_mib"], "MiB")
+
+
 def streams_targets(t, raw):
     """One large response over 1 and 2 output streams, per encoding (wall time)."""
     rows = median_by(load_jsonl(os.path.join(raw, "streams.jsonl")),
@@ -398,6 +421,7 @@ def main():
     micro_targets(t, gbench)
     reference_targets(t, gbench, args.raw)
     store_targets(t, args.raw)
+    clone_targets(t, args.raw)
     streams_targets(t, args.raw)
     e2e_targets(t, args.raw)
     memory_targets(t, args.raw)

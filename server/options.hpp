@@ -48,7 +48,7 @@ struct Options {
   // repeatable). Empty: the patch commands only.
   std::vector<std::string> repos;
   bool verify_hashes = true;             // check each rebuilt revision's node hash
-  std::uint64_t revlog_cache_bytes = std::uint64_t{64} << 20;  // full texts kept per revlog
+  std::uint64_t revlog_cache_bytes = std::uint64_t{8} << 20;   // full texts kept per revlog
   std::uint64_t filelog_cache_bytes = std::uint64_t{8} << 20;  // the same, per open filelog
   std::size_t max_open_filelogs = 8;     // filelogs one request keeps open
   std::uint64_t max_text_bytes = std::uint64_t{1} << 30;       // largest revision rebuilt

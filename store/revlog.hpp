@@ -22,7 +22,7 @@ struct RevlogOptions {
   std::uint64_t max_text_bytes = std::uint64_t{1} << 30;  // largest rawtext we rebuild
   std::uint64_t max_delta_bytes = std::uint64_t{1} << 30; // largest decompressed delta
   std::uint64_t max_index_bytes = std::uint64_t{1} << 30; // largest .i file we read
-  std::uint64_t cache_bytes = std::uint64_t{64} << 20;    // recent full texts kept per revlog
+  std::uint64_t cache_bytes = std::uint64_t{8} << 20;     // recent full texts kept per revlog
 };
 
 // A rev's stored delta: base == kNullRev means `data` is a full text.
