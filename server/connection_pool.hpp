@@ -15,8 +15,12 @@
 //   so that the client reads our answer rather than a reset.
 //
 // Workers are started on demand up to --max-connections with small stacks and
-// exit after kWorkerIdle without work, down to --threads kept warm.
+// exit after kWorkerIdle without work, down to --threads kept warm. An exited
+// worker is joined by the poller (and every one by shutdown()), so no pool
+// thread runs once shutdown() returns; the poller trims malloc's arenas when
+// the last extra worker is gone.
 #include <httplib.h>
+#include <pthread.h>
 
 #include <chrono>
 #include <atomic>
@@ -102,6 +106,7 @@ class ConnectionPool {
   void linger(Owned c);
   void release(Connection& c);
   void close_now(Owned c);
+  void reap_exited();  // joins the workers that exited
 
   PoolLimits limits_;
   ConnectionCounters& counters_;
@@ -132,6 +137,8 @@ class ConnectionPool {
   std::deque<Owned> jobs_;
   std::size_t workers_ = 0;
   std::size_t idle_ = 0;
+  std::vector<pthread_t> exited_;          // workers past their last use of the pool
+  std::atomic<bool> has_exited_{false};    // exited_ is not empty (the poller's cheap check)
   bool workers_stop_ = false;
   bool shut_down_ = false;
 };
