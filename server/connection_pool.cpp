@@ -1,6 +1,7 @@
 #include "server/connection_pool.hpp"
 
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -415,7 +416,9 @@ void ConnectionPool::reap_exited() {
   // malloc arenas kept back to the system (glibc keeps freed blocks below
   // the mmap threshold in each arena; a burst of 64 large responses left
   // ~200 MiB resident). After the joins: thread exit frees their TLS too.
-  if (!done.empty() && back_to_warm) malloc_trim(0);
+  if (done.empty() || !back_to_warm) return;
+  if (on_quiet_) on_quiet_();
+  malloc_trim(0);
 }
 
 void ConnectionPool::serve(Owned c) {
@@ -429,9 +432,19 @@ void ConnectionPool::serve(Owned c) {
       again = serve_(stream, last);
     }
     if (!again || last || stopping_) return linger(std::move(c));
+    if (c->buffer.empty()) {
+      pollfd p{c->fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(kNextRequestWait.count())) > 0) {
+        char chunk[kPollerRead];
+        const auto n = ::recv(c->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+          return close_now(std::move(c));  // the client left
+        if (n > 0) c->buffer.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
     const auto now = Clock::now();
     if (const auto size = head_size(c->buffer)) {
-      // A pipelined request: already here.
+      // A pipelined request, or the next one: already here.
       if (!head_refusal(std::string_view(c->buffer).substr(0, *size)).empty()) return linger(std::move(c));
       continue;
     }
