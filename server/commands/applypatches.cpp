@@ -25,11 +25,7 @@ CommandSpec applypatches_command() {
       .name = "applypatches",
       .permission = "pull",
       .args = {ArgSpec{.name = "base", .type = ArgType::Bytes, .required = true, .from_data = true},
-               ArgSpec{.name = "patches",
-                       .type = ArgType::List,
-                       .required = true,
-                       .element_type = ArgType::Bytes,
-                       .from_data = true}},
+               patches_arg()},
       .handler = run,
   };
 }

@@ -44,6 +44,17 @@ struct ByteInputs {
 hgrpc::expected<ByteInputs, CommandError> byte_inputs(const CommandInput& in,
                                                       std::initializer_list<std::string_view> args);
 
+// The `patches` argument of applypatches, foldpatches and patchedsize: a
+// required list of deltas (bytes), or the command data.
+inline ArgSpec patches_arg(std::size_t min_items = 0) {
+  return ArgSpec{.name = "patches",
+                 .type = ArgType::List,
+                 .required = true,
+                 .element_type = ArgType::Bytes,
+                 .from_data = true,
+                 .min_items = min_items};
+}
+
 // "cannot apply patches: %s" with mpatch's message (delta index, hunk, offset)
 // as the argument, so a '%' in it is never read as a placeholder.
 CommandError patch_error(std::string_view what, const mpatch::Error& e);

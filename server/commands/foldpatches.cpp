@@ -23,12 +23,7 @@ CommandSpec foldpatches_command() {
   return CommandSpec{
       .name = "foldpatches",
       .permission = "pull",
-      .args = {ArgSpec{.name = "patches",
-                       .type = ArgType::List,
-                       .required = true,
-                       .element_type = ArgType::Bytes,
-                       .from_data = true,
-                       .min_items = 1}},
+      .args = {patches_arg(1)},
       .handler = run,
   };
 }

@@ -24,11 +24,7 @@ CommandSpec patchedsize_command() {
       .name = "patchedsize",
       .permission = "pull",
       .args = {ArgSpec{.name = "size", .type = ArgType::Int, .required = true, .non_negative = true},
-               ArgSpec{.name = "patches",
-                       .type = ArgType::List,
-                       .required = true,
-                       .element_type = ArgType::Bytes,
-                       .from_data = true}},
+               patches_arg()},
       .handler = run,
   };
 }
