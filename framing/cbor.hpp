@@ -108,7 +108,9 @@ struct CborSubject {
 Result<json> cbor_decode_one(ByteView data, const CborSubject& subject, CborLimits limits = {});
 
 // The bytes of a CBOR byte string or text string (peers send either where
-// the protocol says "bytes"); nullopt for any other value.
+// the protocol says "bytes"); nullopt for any other value. The view lives
+// as long as v; bytes_or_text copies.
+std::optional<ByteView> bytes_or_text_view(const json& v);
 std::optional<std::string> bytes_or_text(const json& v);
 
 // Strict UTF-8 check (RFC 3629: no overlong forms, surrogates or code points

@@ -18,10 +18,16 @@ Result<json> cbor_decode_one(ByteView data, const CborSubject& subject, CborLimi
   return std::move(values->front());
 }
 
-std::optional<std::string> bytes_or_text(const json& v) {
-  if (v.is_binary()) return std::string(v.get_binary().begin(), v.get_binary().end());
-  if (v.is_string()) return v.get<std::string>();
+std::optional<ByteView> bytes_or_text_view(const json& v) {
+  if (v.is_binary()) return ByteView(v.get_binary().data(), v.get_binary().size());
+  if (v.is_string()) return as_bytes(v.get_ref<const std::string&>());
   return std::nullopt;
+}
+
+std::optional<std::string> bytes_or_text(const json& v) {
+  auto b = bytes_or_text_view(v);
+  if (!b) return std::nullopt;
+  return std::string(as_chars(*b));
 }
 
 }  // namespace hgrpc::framing

@@ -202,12 +202,12 @@ class Parser {
     json key = std::move(*first);
     std::size_t key_pos = first_pos;
     while (true) {
-      if (!key.is_binary() && !key.is_string()) {
+      auto key_text = bytes_or_text(key);
+      if (!key_text) {
         return fail("dict key" + pos_text(key_pos) + " is " + key.type_name() +
                     ", not bytes or str");
       }
-      std::string k = key.is_binary() ? std::string(as_chars(key.get_binary()))
-                                      : key.get<std::string>();
+      std::string k = std::move(*key_text);
       if (out.contains(k)) {
         return fail("duplicate dict key b'" + escape_bytes(as_bytes(k)) + "'" + pos_text(key_pos));
       }
@@ -298,17 +298,26 @@ class Parser {
   std::size_t pos_ = 0;
 };
 
+// The two-character escapes Python's repr uses in str and bytes literals
+// alike; nullptr for any other byte.
+const char* short_escape(std::uint8_t c) {
+  switch (c) {
+    case '\\': return "\\\\";
+    case '\'': return "\\'";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    default: return nullptr;
+  }
+}
+
 void format_str(const std::string& s, std::string& out) {
   out.push_back('\'');
   for (const char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '\\': out += "\\\\"; continue;
-      case '\'': out += "\\'"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      default: break;
+    if (const char* e = short_escape(u)) {
+      out += e;
+      continue;
     }
     if (u < 0x20 || u == 0x7F) {
       out += "\\x";
@@ -379,13 +388,9 @@ std::string escape_bytes(ByteView b) {
   out.reserve(b.size());
   for (std::size_t i = 0; i < b.size(); ++i) {
     const std::uint8_t c = b[i];
-    switch (c) {
-      case '\\': out += "\\\\"; continue;
-      case '\'': out += "\\'"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      default: break;
+    if (const char* e = short_escape(c)) {
+      out += e;
+      continue;
     }
     if (c == 0 && !(i + 1 < b.size() && is_octal(static_cast<char>(b[i + 1])))) {
       out += "\\0";  // \0 followed by a digit would read as an octal escape

@@ -32,6 +32,18 @@ void ZstdContextPool::release(ZSTD_CCtx* cctx) {
   ZSTD_freeCCtx(cctx);
 }
 
+void ZstdContextPool::trim(std::size_t keep) {
+  std::vector<ZSTD_CCtx*> extra;
+  {
+    std::lock_guard lock(mutex_);
+    while (idle_.size() > keep) {
+      extra.push_back(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  for (ZSTD_CCtx* c : extra) ZSTD_freeCCtx(c);
+}
+
 std::size_t ZstdContextPool::idle() const {
   std::lock_guard lock(mutex_);
   return idle_.size();

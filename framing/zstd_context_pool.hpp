@@ -25,6 +25,11 @@ class ZstdContextPool {
   // Resets cctx and keeps it (or frees it when the pool is full).
   void release(ZSTD_CCtx* cctx);
 
+  // Frees the idle contexts beyond `keep` (a context that compressed a large
+  // stream holds its window: MiBs each). The server calls it when a burst is
+  // over, so its memory comes back to its idle size.
+  void trim(std::size_t keep);
+
   std::size_t idle() const;
 
  private:

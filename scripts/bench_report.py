@@ -401,13 +401,27 @@ def conn_targets(t, raw):
     p = os.path.join(raw, "soak.json")
     if os.path.exists(p):
         m = json.load(open(p))
-        grew = m["fds_after"] > m["fds_before"] or m["threads_after"] > m["threads_before"]
+        back = m.get("back_to_idle")
+        idle = "fds_idle" in m
+        fds_idle = m["fds_idle"] if idle else m["fds_before"]
+        threads_idle = m["threads_idle"] if idle else m["threads_before"]
+        grew = m["fds_after"] > fds_idle or m["threads_after"] > threads_idle
         t.add("soak, %d clients, %.0f s: wrong answers (of %d exchanges)" % (m["clients"], m["seconds"],
               m["exchanges"]), m["wrong"], "", "", "0", verdict(m["wrong"] == 0, m.get("first_wrong", "")))
-        t.add("  fds / threads before -> after", "%d -> %d / %d -> %d" % (m["fds_before"], m["fds_after"],
-              m["threads_before"], m["threads_after"]), "", "", "no growth", verdict(not grew))
-        t.add("  RSS before / peak / after", "%.1f / %.1f / %.1f" % (m["rss_kib_before"] / 1024,
-              m["rss_kib_peak"] / 1024, m["rss_kib_after"] / 1024), "MiB")
+        if "retried_after_keep_alive_close" in m:
+            t.add("  requests sent again after a keep-alive close (server's idle closes)",
+                  "%d (%d)" % (m["retried_after_keep_alive_close"], m["server_keep_alive_closes"]), "", "",
+                  "<= idle closes", verdict(m["retried_after_keep_alive_close"] <= max(0, m["server_keep_alive_closes"])))
+        t.add("  fds / threads idle -> after", "%d -> %d / %d -> %d" % (fds_idle, m["fds_after"],
+              threads_idle, m["threads_after"]), "", "", "back to idle", verdict(not grew))
+        if idle:
+            t.add("  RSS fresh / idle / peak / after", "%.1f / %.1f / %.1f / %.1f" % (
+                  m["rss_kib_before"] / 1024, m["rss_kib_idle"] / 1024, m["rss_kib_peak"] / 1024,
+                  m["rss_kib_after"] / 1024), "MiB", "", "after <= idle + %.1f" % (m["rss_slack_kib"] / 1024),
+                  verdict(bool(back and back["rss"])))
+        else:
+            t.add("  RSS before / peak / after", "%.1f / %.1f / %.1f" % (m["rss_kib_before"] / 1024,
+                  m["rss_kib_peak"] / 1024, m["rss_kib_after"] / 1024), "MiB")
 
 
 def main():

@@ -71,7 +71,7 @@ CommandError arg_error(std::string message, std::vector<std::string> args) {
 // hand-written clients (JSON-minded) often send text.
 bool has_type(const json& v, ArgType t) {
   switch (t) {
-    case ArgType::Bytes: return v.is_binary() || v.is_string();
+    case ArgType::Bytes: return framing::bytes_or_text_view(v).has_value();
     case ArgType::Int: return v.is_number_integer();  // unsigned or negative; never bool
     case ArgType::List: return v.is_array();
     case ArgType::Dict: return v.is_object();
@@ -159,8 +159,7 @@ hgrpc::expected<std::optional<json>, CommandError> check_args(const CommandSpec&
         if (!has_type(v[i], ArgType::Bytes))
           return reject("argument %s: element %s: expected bytes, got %s",
                         {a.name, std::to_string(i), std::string(value_type_name(v[i]))});
-        std::string item = v[i].is_string() ? v[i].get<std::string>()
-                                            : std::string(v[i].get_binary().begin(), v[i].get_binary().end());
+        const std::string item = *framing::bytes_or_text(v[i]);
         bool valid = a.valid_values.empty();
         for (const auto& allowed : a.valid_values) valid = valid || allowed == item;
         if (!valid) {

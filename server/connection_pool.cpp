@@ -1,6 +1,7 @@
 #include "server/connection_pool.hpp"
 
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -33,6 +34,12 @@ void send_now(int fd, std::string_view bytes) {
     if (n <= 0) return;
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
+}
+
+// Whether bytes (not only an EOF) wait in the socket's receive buffer.
+bool has_pending_bytes(int fd) {
+  char byte;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 }  // namespace
@@ -184,7 +191,6 @@ bool ConnectionPool::spawn_worker() {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, kWorkerStackBytes);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_t t;
   const int err = pthread_create(&t, &attr, [](void* self) -> void* {
     static_cast<ConnectionPool*>(self)->worker_loop();
@@ -221,6 +227,7 @@ void ConnectionPool::poll_loop() {
     }
     take_inbox();
     expire(Clock::now());
+    if (has_exited_) reap_exited();
     if (stopping_) {
       // No new requests: close every connection still waiting for one.
       std::vector<int> fds;
@@ -229,7 +236,16 @@ void ConnectionPool::poll_loop() {
       for (int fd : fds) close_now(unwatch(fd));
     }
   }
-  for (auto& [fd, c] : waiting_) close_now(std::move(c));
+  for (auto& [fd, c] : waiting_) {
+    // What a lingering client sent since the last read is dropped first: a
+    // close over unread bytes resets the connection, and the reset can
+    // destroy the answer before the client has read it.
+    char sink[4096];
+    if (c->state == Connection::State::Lingering)
+      while (::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+      }
+    close_now(std::move(c));
+  }
   waiting_.clear();
   deadlines_.clear();
   std::vector<Owned> rest;
@@ -287,10 +303,17 @@ void ConnectionPool::set_deadline(Connection& c, Clock::time_point when) {
 }
 
 void ConnectionPool::expire(Clock::time_point now) {
+  using S = Connection::State;
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     const int fd = deadlines_.begin()->second;
+    if (Connection& idle = *waiting_.at(fd); idle.state == S::Idle && has_pending_bytes(fd)) {
+      // The next request arrived as the keep-alive timeout expired (after
+      // this round's epoll_wait): closing now would reset it unanswered.
+      set_deadline(idle, now + limits_.read_timeout);
+      on_readable(idle);
+      continue;
+    }
     Owned c = unwatch(fd);
-    using S = Connection::State;
     if (c->state == S::Idle) counters_.time_out(Timeout::KeepAlive);
     if (c->state == S::New || c->state == S::Head) counters_.time_out(Timeout::Header);
     // A head that is not complete in time gets no answer (as with nginx's
@@ -328,6 +351,12 @@ void ConnectionPool::on_readable(Connection& c) {
 void ConnectionPool::dispatch(Owned c) {
   if (stopping_) return close_now(std::move(c));
   std::unique_lock lock(work_mutex_);
+  if (workers_stop_) {
+    // shutdown() began between the check above and the lock: a job queued
+    // now could find no worker, or start one that shutdown() never waits for.
+    lock.unlock();
+    return close_now(std::move(c));
+  }
   if (idle_ > jobs_.size()) {
     jobs_.push_back(std::move(c));
     lock.unlock();
@@ -366,14 +395,30 @@ void ConnectionPool::worker_loop() {
   }
   --workers_;
   counters_.workers.fetch_sub(1, std::memory_order_relaxed);
-  const bool last_extra = !workers_stop_ && workers_ == limits_.min_workers;
+  exited_.push_back(pthread_self());
+  has_exited_ = true;
   workers_done_cv_.notify_all();
   lock.unlock();
+  wake_poller();  // it joins this thread
+}
+
+void ConnectionPool::reap_exited() {
+  std::vector<pthread_t> done;
+  bool back_to_warm = false;
+  {
+    std::lock_guard lock(work_mutex_);
+    done.swap(exited_);
+    has_exited_ = false;
+    back_to_warm = !workers_stop_ && workers_ == limits_.min_workers;
+  }
+  for (pthread_t t : done) pthread_join(t, nullptr);
   // The burst that started the extra workers is over: give the memory their
   // malloc arenas kept back to the system (glibc keeps freed blocks below
   // the mmap threshold in each arena; a burst of 64 large responses left
-  // ~200 MiB resident).
-  if (last_extra) malloc_trim(0);
+  // ~200 MiB resident). After the joins: thread exit frees their TLS too.
+  if (done.empty() || !back_to_warm) return;
+  if (on_quiet_) on_quiet_();
+  malloc_trim(0);
 }
 
 void ConnectionPool::serve(Owned c) {
@@ -387,9 +432,19 @@ void ConnectionPool::serve(Owned c) {
       again = serve_(stream, last);
     }
     if (!again || last || stopping_) return linger(std::move(c));
+    if (c->buffer.empty()) {
+      pollfd p{c->fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(kNextRequestWait.count())) > 0) {
+        char chunk[kPollerRead];
+        const auto n = ::recv(c->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+          return close_now(std::move(c));  // the client left
+        if (n > 0) c->buffer.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
     const auto now = Clock::now();
     if (const auto size = head_size(c->buffer)) {
-      // A pipelined request: already here.
+      // A pipelined request, or the next one: already here.
       if (!head_refusal(std::string_view(c->buffer).substr(0, *size)).empty()) return linger(std::move(c));
       continue;
     }
@@ -419,6 +474,7 @@ void ConnectionPool::shutdown() {
     work_cv_.notify_all();
     workers_done_cv_.wait(lock, [&] { return workers_ == 0; });
   }
+  reap_exited();
   poller_stop_ = true;
   wake_poller();
   poller_.join();

@@ -244,6 +244,9 @@ void HttpServer::Impl::configure() {
       pool_limits, metrics.connections,
       [this](httplib::Stream& stream, bool last) { return serve_one(stream, last); },
       [this](std::string_view peer) { return proxies.trusted(peer); });
+  // A burst's zstd contexts (each holding the window of its last stream) go
+  // with its workers: one is kept, as after the first zstd response.
+  connections->set_on_quiet([this] { zstd_contexts->trim(1); });
   http.pool = connections.get();
   http.new_task_queue = [this] { return new PoolQueue(*connections); };
   const auto set_timeout = [](double seconds, auto&& setter) {

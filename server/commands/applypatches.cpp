@@ -7,22 +7,12 @@ namespace hgrpc::server::commands {
 namespace {
 
 CommandStatus run(const CommandInput& in, ResponseSink& out) {
-  std::vector<json> items;  // owns the decoded command data
-  ByteView base;
-  std::vector<ByteView> deltas;
-  if (in.data) {
-    auto decoded = decode_data_items(*in.data);
-    if (!decoded) return fail_command(std::move(decoded.error()));
-    items = std::move(*decoded);
-    if (items.empty()) return fail_command("command data: expected the base text as item 0, got no items");
-    base = bytes_of(items[0]);
-    deltas = item_views(items, 1);
-  } else {
-    base = bytes_of(in.args["base"]);
-    deltas = bytes_list(in.args["patches"]);
-  }
+  auto inputs = byte_inputs(in, {"base", "patches"});
+  if (!inputs) return fail_command(std::move(inputs.error()));
+  const auto& views = inputs->views;
+  if (views.empty()) return fail_command("command data: expected the base text as item 0, got no items");
   mpatch::Limits limits{.max_output_bytes = in.limits.max_output_bytes};
-  auto text = mpatch::apply(base, deltas, limits);
+  auto text = mpatch::apply(views[0], std::span(views).subspan(1), limits);
   if (!text) return fail_command(patch_error("apply patches", text.error()));
   out.bytes(*text);
   return {};
@@ -35,11 +25,7 @@ CommandSpec applypatches_command() {
       .name = "applypatches",
       .permission = "pull",
       .args = {ArgSpec{.name = "base", .type = ArgType::Bytes, .required = true, .from_data = true},
-               ArgSpec{.name = "patches",
-                       .type = ArgType::List,
-                       .required = true,
-                       .element_type = ArgType::Bytes,
-                       .from_data = true}},
+               patches_arg()},
       .handler = run,
   };
 }

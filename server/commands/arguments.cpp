@@ -20,39 +20,41 @@ std::string_view value_type_name(const json& v) {
   return "unknown";
 }
 
-ByteView bytes_of(const json& v) {
-  if (v.is_binary()) {
-    const auto& b = v.get_binary();
-    return {b.data(), b.size()};
+namespace {
+
+// A value the registry (or decode below) checked as bytes: a wrong type here
+// is a programmer error, and value() throws for it.
+ByteView checked_bytes(const json& v) { return framing::bytes_or_text_view(v).value(); }
+
+}  // namespace
+
+hgrpc::expected<ByteInputs, CommandError> byte_inputs(const CommandInput& in,
+                                                      std::initializer_list<std::string_view> args) {
+  ByteInputs out;
+  if (!in.data) {
+    for (const auto name : args) {
+      const json& v = in.args.at(std::string(name));
+      if (!v.is_array()) {
+        out.views.push_back(checked_bytes(v));
+        continue;
+      }
+      for (const auto& e : v) out.views.push_back(checked_bytes(e));
+    }
+    return out;
   }
-  return framing::as_bytes(v.get_ref<const std::string&>());
-}
-
-std::vector<ByteView> bytes_list(const json& list) {
-  std::vector<ByteView> out;
-  out.reserve(list.size());
-  for (const auto& e : list) out.push_back(bytes_of(e));
-  return out;
-}
-
-hgrpc::expected<std::vector<json>, CommandError> decode_data_items(ByteView data) {
   framing::CborLimits limits;
   // The data is already in memory and bounded by the request limits; a byte
   // string cannot be longer than the data holding it.
-  limits.max_string_bytes = data.size();
-  auto items = framing::cbor_decode_all(data, limits);
+  limits.max_string_bytes = in.data->size();
+  auto items = framing::cbor_decode_all(*in.data, limits);
   if (!items) return fail_command("command data: %s", {items.error().message});
-  for (std::size_t i = 0; i < items->size(); ++i) {
-    if (!(*items)[i].is_binary())
+  out.items = std::move(*items);
+  for (std::size_t i = 0; i < out.items.size(); ++i) {
+    if (!out.items[i].is_binary())
       return fail_command("command data item %s: expected bytes, got %s",
-                          {std::to_string(i), std::string(value_type_name((*items)[i]))});
+                          {std::to_string(i), std::string(value_type_name(out.items[i]))});
+    out.views.push_back(checked_bytes(out.items[i]));
   }
-  return std::move(*items);
-}
-
-std::vector<ByteView> item_views(const std::vector<json>& items, std::size_t first) {
-  std::vector<ByteView> out;
-  for (std::size_t i = first; i < items.size(); ++i) out.push_back(bytes_of(items[i]));
   return out;
 }
 

@@ -8,6 +8,7 @@
 //   foldpatches   each delta                (arg `patches` absent)
 //   patchedsize   each delta                (arg `patches` absent; `size` stays an arg)
 //   diff          a, then b                 (args `a`, `b` absent)
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,18 +29,31 @@ using framing::json;
 // "text", "int", "list", "dict", "bool", "null", "float".
 std::string_view value_type_name(const json& v);
 
-// The bytes of a validated byte-string argument (json::binary or text).
-ByteView bytes_of(const json& v);
-// The bytes of each element of a validated list-of-bytes argument.
-std::vector<ByteView> bytes_list(const json& list);
+// A command's byte inputs in the order of the layout above, read from the
+// command data when the request carries it, else from the arguments named
+// (a bytes argument gives one input, a list of bytes one per element; the
+// registry has checked their types). `views` point into the arguments or
+// into `items`, which owns the decoded data: keep the whole value alive.
+struct ByteInputs {
+  std::vector<json> items;
+  std::vector<ByteView> views;
+};
+// Errors (command data only): malformed CBOR ("command data: <decoder
+// message>"), an item that is not a byte string ("command data item 2:
+// expected bytes, got int").
+hgrpc::expected<ByteInputs, CommandError> byte_inputs(const CommandInput& in,
+                                                      std::initializer_list<std::string_view> args);
 
-// The command data items, each a byte string. Errors: malformed CBOR
-// ("command data: <decoder message>"), an item that is not a byte string
-// ("command data item 2: expected bytes, got int").
-hgrpc::expected<std::vector<json>, CommandError> decode_data_items(ByteView data);
-
-// Views of items[first..].
-std::vector<ByteView> item_views(const std::vector<json>& items, std::size_t first = 0);
+// The `patches` argument of applypatches, foldpatches and patchedsize: a
+// required list of deltas (bytes), or the command data.
+inline ArgSpec patches_arg(std::size_t min_items = 0) {
+  return ArgSpec{.name = "patches",
+                 .type = ArgType::List,
+                 .required = true,
+                 .element_type = ArgType::Bytes,
+                 .from_data = true,
+                 .min_items = min_items};
+}
 
 // "cannot apply patches: %s" with mpatch's message (delta index, hunk, offset)
 // as the argument, so a '%' in it is never read as a placeholder.

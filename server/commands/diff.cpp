@@ -9,22 +9,12 @@ namespace hgrpc::server::commands {
 namespace {
 
 CommandStatus run(const CommandInput& in, ResponseSink& out) {
-  std::vector<json> items;  // owns the decoded command data
-  ByteView a;
-  ByteView b;
-  if (in.data) {
-    auto decoded = decode_data_items(*in.data);
-    if (!decoded) return fail_command(std::move(decoded.error()));
-    items = std::move(*decoded);
-    if (items.size() != 2)
-      return fail_command("command data: expected 2 items (a, b), got %s", {std::to_string(items.size())});
-    a = bytes_of(items[0]);
-    b = bytes_of(items[1]);
-  } else {
-    a = bytes_of(in.args["a"]);
-    b = bytes_of(in.args["b"]);
-  }
-  mpatch::Bytes delta = mpatch::diff(a, b);
+  auto inputs = byte_inputs(in, {"a", "b"});
+  if (!inputs) return fail_command(std::move(inputs.error()));
+  const auto& views = inputs->views;
+  if (views.size() != 2)
+    return fail_command("command data: expected 2 items (a, b), got %s", {std::to_string(views.size())});
+  mpatch::Bytes delta = mpatch::diff(views[0], views[1]);
   // mpatch::diff has no limit of its own; its output is bounded by the inputs
   // (which the request limits bound), so checking afterwards is enough.
   if (delta.size() > in.limits.max_output_bytes)

@@ -7,19 +7,11 @@ namespace hgrpc::server::commands {
 namespace {
 
 CommandStatus run(const CommandInput& in, ResponseSink& out) {
-  std::vector<json> items;  // owns the decoded command data
-  std::vector<ByteView> deltas;
-  if (in.data) {
-    auto decoded = decode_data_items(*in.data);
-    if (!decoded) return fail_command(std::move(decoded.error()));
-    items = std::move(*decoded);
-    if (items.empty()) return fail_command("command data: expected at least 1 delta, got no items");
-    deltas = item_views(items);
-  } else {
-    deltas = bytes_list(in.args["patches"]);
-  }
+  auto deltas = byte_inputs(in, {"patches"});
+  if (!deltas) return fail_command(std::move(deltas.error()));
+  if (deltas->views.empty()) return fail_command("command data: expected at least 1 delta, got no items");
   mpatch::Limits limits{.max_output_bytes = in.limits.max_output_bytes};
-  auto folded = mpatch::fold(deltas, limits);
+  auto folded = mpatch::fold(deltas->views, limits);
   if (!folded) return fail_command(patch_error("fold patches", folded.error()));
   out.bytes(*folded);
   return {};
@@ -31,12 +23,7 @@ CommandSpec foldpatches_command() {
   return CommandSpec{
       .name = "foldpatches",
       .permission = "pull",
-      .args = {ArgSpec{.name = "patches",
-                       .type = ArgType::List,
-                       .required = true,
-                       .element_type = ArgType::Bytes,
-                       .from_data = true,
-                       .min_items = 1}},
+      .args = {patches_arg(1)},
       .handler = run,
   };
 }

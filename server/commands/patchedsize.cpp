@@ -9,17 +9,9 @@ namespace hgrpc::server::commands {
 namespace {
 
 CommandStatus run(const CommandInput& in, ResponseSink& out) {
-  std::vector<json> items;  // owns the decoded command data
-  std::vector<ByteView> deltas;
-  if (in.data) {
-    auto decoded = decode_data_items(*in.data);
-    if (!decoded) return fail_command(std::move(decoded.error()));
-    items = std::move(*decoded);
-    deltas = item_views(items);
-  } else {
-    deltas = bytes_list(in.args["patches"]);
-  }
-  auto size = mpatch::patched_size(in.args["size"].get<std::uint64_t>(), deltas);
+  auto deltas = byte_inputs(in, {"patches"});
+  if (!deltas) return fail_command(std::move(deltas.error()));
+  auto size = mpatch::patched_size(in.args["size"].get<std::uint64_t>(), deltas->views);
   if (!size) return fail_command(patch_error("compute the patched size", size.error()));
   out.value(json(*size));
   return {};
@@ -32,11 +24,7 @@ CommandSpec patchedsize_command() {
       .name = "patchedsize",
       .permission = "pull",
       .args = {ArgSpec{.name = "size", .type = ArgType::Int, .required = true, .non_negative = true},
-               ArgSpec{.name = "patches",
-                       .type = ArgType::List,
-                       .required = true,
-                       .element_type = ArgType::Bytes,
-                       .from_data = true}},
+               patches_arg()},
       .handler = run,
   };
 }

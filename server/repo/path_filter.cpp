@@ -1,5 +1,6 @@
 #include "server/repo/path_filter.hpp"
 
+#include "framing/cbor.hpp"
 #include "server/repo/repo_command.hpp"
 
 namespace hgrpc::server::repo {
@@ -27,8 +28,9 @@ hgrpc::expected<PathFilter, CommandError> PathFilter::parse(const json& filter) 
     if (key != "include" && key != "exclude") return error("unknown pathfilter key: %s", {key});
     if (!value.is_array()) return error("pathfilter %s must be a list", {key});
     for (const auto& item : value) {
-      if (!item.is_binary() && !item.is_string()) return error("pathfilter %s patterns must be bytes", {key});
-      std::string pattern = string_of(item);
+      const auto text = framing::bytes_or_text(item);
+      if (!text) return error("pathfilter %s patterns must be bytes", {key});
+      const std::string& pattern = *text;
       Pattern p{};
       if (pattern.starts_with("path:")) {
         p = {false, normalise(std::string_view(pattern).substr(5))};

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "server/commands/arguments.hpp"
+#include "framing/cbor.hpp"
 
 namespace hgrpc::server::repo {
 
@@ -23,17 +23,17 @@ CommandSpec repo_command(std::string name, std::vector<ArgSpec> args, RepoHandle
 }
 
 std::optional<store::Node> node_of(const json& v) {
-  if (!v.is_binary() && !v.is_string()) return std::nullopt;
-  ByteView b = commands::bytes_of(v);
-  if (b.size() != 20) return std::nullopt;
+  const auto b = framing::bytes_or_text_view(v);
+  if (!b || b->size() != 20) return std::nullopt;
   store::Node n;
-  std::copy(b.begin(), b.end(), n.begin());
+  std::copy(b->begin(), b->end(), n.begin());
   return n;
 }
 
 std::string node_arg_hex(const json& v) {
-  if (!v.is_binary() && !v.is_string()) return v.dump();
-  return store::hex(commands::bytes_of(v)); }
+  if (const auto b = framing::bytes_or_text_view(v)) return store::hex(*b);
+  return v.dump();
+}
 
 hgrpc::expected<std::vector<int>, CommandError> requested_revs(const store::Revlog& log, const json& nodes,
                                                              const store::Snapshot& snapshot,
@@ -52,10 +52,7 @@ hgrpc::expected<std::vector<int>, CommandError> requested_revs(const store::Revl
   return revs;
 }
 
-std::string string_of(const json& v) {
-  ByteView b = commands::bytes_of(v);
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
+std::string string_of(const json& v) { return framing::bytes_or_text(v).value(); }
 
 bool has_field(const json& fields, std::string_view name) {
   for (const auto& f : fields) {

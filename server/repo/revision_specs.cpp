@@ -1,5 +1,6 @@
 #include "server/repo/revision_specs.hpp"
 
+#include "framing/cbor.hpp"
 #include "server/repo/served_view.hpp"
 
 namespace hgrpc::server::repo {
@@ -61,8 +62,9 @@ Revs resolve_revisions(const RepoCall& call, const json& revisions) {
     if (!spec.is_object()) return error("revision specifier must be a map");
     const json* type = key(spec, "type");
     if (!type) return error("type key not present in revision specifier");
-    if (!type->is_binary() && !type->is_string()) return error("revision specifier type must be bytes");
-    std::string kind = string_of(*type);
+    const auto kind_text = framing::bytes_or_text(*type);
+    if (!kind_text) return error("revision specifier type must be bytes");
+    const std::string& kind = *kind_text;
     std::vector<int> revs;
     if (kind == "changesetexplicit") {
       const json* nodes = key(spec, "nodes");

@@ -46,6 +46,27 @@ TEST_CASE("zstd context pool: a released context is handed out again, up to max_
   CHECK(pool.idle() == 2);
 }
 
+TEST_CASE("zstd context pool: trim frees the idle contexts beyond keep, the kept ones are handed out") {
+  ZstdContextPool pool(4);
+  ZSTD_CCtx* a = pool.acquire();
+  ZSTD_CCtx* b = pool.acquire();
+  ZSTD_CCtx* c = pool.acquire();
+  pool.release(a);
+  pool.release(b);
+  pool.release(c);
+  REQUIRE(pool.idle() == 3);
+  pool.trim(1);
+  CHECK(pool.idle() == 1);
+  // The one kept is the first released (the others went from the back).
+  CHECK(pool.acquire() == a);
+  CHECK(pool.idle() == 0);
+  pool.trim(1);  // nothing idle: nothing to free
+  CHECK(pool.idle() == 0);
+  pool.release(a);
+  pool.trim(0);
+  CHECK(pool.idle() == 0);
+}
+
 TEST_CASE("zstd context pool: a reused context's output equals a fresh context's, byte for byte") {
   ZstdContextPool pool(1);
   const auto first = {"changeset manifest delta changeset manifest delta"sv, "node rev node rev"sv};
