@@ -165,7 +165,6 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
       }
       if (!rec.contains("fieldsfollowing")) continue;  // a bookmark-only record
       std::size_t one = 0;
-      store::IncomingRevision in;
       std::vector<json> single{rec, pos < values->size() ? (*values)[pos] : json()};
       ++pos;
       auto read = read_revisions("changesetdata", single, one, 1, summary, [&](const json& r, store::IncomingRevision& rev) -> ClientResult<void> {
