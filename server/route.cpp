@@ -9,14 +9,6 @@ namespace hgrpc::server {
 
 namespace {
 
-// Keeps a peer-chosen name short and printable in a reason line.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 100)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (s.size() > 100) out += "...";
-  return out;
-}
-
 Route not_found(std::string reason) {
   Route r;
   r.reason = std::move(reason);

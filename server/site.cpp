@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "server/text.hpp"
+
 namespace hgrpc::server {
 
 namespace {
@@ -83,9 +85,7 @@ SiteRoute route_site(std::string_view path, const std::optional<std::string>& cm
   const auto name = rest.substr(0, slash);
   const Mount* mount = site.find(name);
   if (mount == nullptr) {
-    std::string shown;
-    for (char c : name.substr(0, 100)) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
-    return not_found(fmt::format("no repository named '{}' (GET / lists them)", shown));
+    return not_found(fmt::format("no repository named '{}' (GET / lists them)", printable(name)));
   }
   const std::string inner = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   return SiteRoute{mount, false, route_request(inner, cmd, mount->registry)};

@@ -2,6 +2,7 @@
 // Small text helpers for header values and config lines, shared by the
 // server's parsers (auth, routes, client addresses).
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace hgrpc::server {
@@ -26,6 +27,15 @@ inline bool iequals(std::string_view a, std::string_view b) {
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
+}
+
+// A peer-chosen name made safe for a one-line reason: its first 100 bytes,
+// anything outside printable ASCII as '?', "..." when cut.
+inline std::string printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 100)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (s.size() > 100) out += "...";
+  return out;
 }
 
 }  // namespace hgrpc::server

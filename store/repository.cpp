@@ -138,7 +138,7 @@ Result<ChangelogEntry> Snapshot::changeset(int rev) const {
   return entry;
 }
 
-Result<Manifest> Snapshot::manifest_of_changeset(int rev) const {
+Result<int> Snapshot::manifest_rev_of_changeset(int rev) const {
   auto cs = changeset(rev);
   if (!cs) return hgrpc::unexpected<Error>(cs.error());
   auto mrev = manifestlog().rev(cs->manifest);
@@ -146,6 +146,19 @@ Result<Manifest> Snapshot::manifest_of_changeset(int rev) const {
     return fail(changelog().name() + ": rev " + std::to_string(rev) + ": manifest node " +
                 hex(cs->manifest) + " is not in " + manifestlog().name());
   }
+  return *mrev;
+}
+
+Result<std::shared_ptr<const Bytes>> Snapshot::manifest_text_of_changeset(int rev) const {
+  auto mrev = manifest_rev_of_changeset(rev);
+  if (!mrev) return hgrpc::unexpected<Error>(mrev.error());
+  if (*mrev == kNullRev) return std::make_shared<const Bytes>();
+  return manifestlog().rawtext(*mrev);
+}
+
+Result<Manifest> Snapshot::manifest_of_changeset(int rev) const {
+  auto mrev = manifest_rev_of_changeset(rev);
+  if (!mrev) return hgrpc::unexpected<Error>(mrev.error());
   if (*mrev == kNullRev) return Manifest{};
   auto text = manifestlog().rawtext(*mrev);
   if (!text) return hgrpc::unexpected<Error>(text.error());

@@ -59,6 +59,10 @@ class Snapshot {
   Result<ChangelogEntry> changeset(int rev) const;
   // The manifest of a changelog rev.
   Result<Manifest> manifest_of_changeset(int rev) const;
+  // The manifestlog rev a changelog rev names (kNullRev: the empty manifest).
+  Result<int> manifest_rev_of_changeset(int rev) const;
+  // That manifest's text, unparsed (empty for the null manifest).
+  Result<std::shared_ptr<const Bytes>> manifest_text_of_changeset(int rev) const;
   // Branch heads of the served view.
   Result<std::map<std::string, std::vector<BranchHead>>> branchmap() const;
 

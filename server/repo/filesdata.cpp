@@ -45,21 +45,9 @@ class ManifestCache {
   }
   store::Result<std::shared_ptr<const store::Bytes>> text(int rev) {
     if (auto it = texts_.find(rev); it != texts_.end()) return it->second;
-    auto cs = snapshot_.changeset(rev);
-    if (!cs) return hgrpc::unexpected<store::Error>(cs.error());
-    const auto& ml = snapshot_.manifestlog();
-    auto mrev = ml.rev(cs->manifest);
-    if (!mrev)
-      return hgrpc::unexpected<store::Error>(store::Error{snapshot_.changelog().name() + ": rev " + std::to_string(rev) +
-                                                          ": manifest node " + store::hex(cs->manifest) +
-                                                          " is not in " + ml.name()});
-    std::shared_ptr<const store::Bytes> t = std::make_shared<const store::Bytes>();
-    if (*mrev != store::kNullRev) {
-      auto rebuilt = ml.rawtext(*mrev);
-      if (!rebuilt) return hgrpc::unexpected<store::Error>(rebuilt.error());
-      t = std::move(*rebuilt);
-    }
-    remember(texts_, rev, t);
+    auto t = snapshot_.manifest_text_of_changeset(rev);
+    if (!t) return hgrpc::unexpected<store::Error>(t.error());
+    remember(texts_, rev, *t);
     return t;
   }
 

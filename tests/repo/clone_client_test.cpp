@@ -11,9 +11,8 @@
 
 #include "client/clone.hpp"
 #include "framing/client_reactor.hpp"
-#include "framing/frame_reader.hpp"
-#include "server/body_processor.hpp"
 #include "server/capabilities.hpp"
+#include "tests/repo/in_process_server.hpp"
 #include "tests/repo/repo_support.hpp"
 
 using namespace repo_test;
@@ -34,28 +33,14 @@ cl::Exchange in_process(const srv::CommandRegistry& registry, std::function<void
       REQUIRE(id);
       index[*id] = i;
     }
-    fr::Bytes out;
-    srv::BodyTarget target{false, calls.size() == 1 ? calls[0].command : std::string(srv::kMultiRequest)};
-    srv::BodyProcessor processor(registry, target, srv::BodyOptions{}, nullptr, [&](fr::ByteView b) -> fr::Result<void> {
-      fr::append(out, b);
-      return {};
-    });
-    processor.feed(body);
-    REQUIRE(processor.finish().status == 200);
-    REQUIRE(processor.write_output());
+    const fr::Bytes out =
+        serve_body(registry, calls.size() == 1 ? calls[0].command : std::string(srv::kMultiRequest), body);
     std::vector<cl::Outcome> outcomes(calls.size());
-    fr::FrameReader reader(0xFFFFFF);
-    reader.feed(out);
-    for (;;) {
-      auto f = reader.next();
-      REQUIRE(f);
-      if (!*f) break;
-      for (auto& ev : reactor.on_frame(**f)) {
-        if (auto* v = std::get_if<fr::ResponseValue>(&ev)) outcomes[index.at(v->request_id)].values.push_back(std::move(v->value));
-        if (auto* e = std::get_if<fr::CommandError>(&ev)) {
-          outcomes[index.at(e->request_id)].kind = cl::Outcome::Kind::CommandError;
-          outcomes[index.at(e->request_id)].message = e->error.dump();
-        }
+    for (auto& ev : response_events(reactor, out)) {
+      if (auto* v = std::get_if<fr::ResponseValue>(&ev)) outcomes[index.at(v->request_id)].values.push_back(std::move(v->value));
+      if (auto* e = std::get_if<fr::CommandError>(&ev)) {
+        outcomes[index.at(e->request_id)].kind = cl::Outcome::Kind::CommandError;
+        outcomes[index.at(e->request_id)].message = e->error.dump();
       }
     }
     if (tamper) {

@@ -5,10 +5,9 @@
 #include <set>
 
 #include "framing/client_reactor.hpp"
-#include "framing/frame_reader.hpp"
-#include "server/body_processor.hpp"
 #include "server/capabilities.hpp"
 #include "store/manifest.hpp"
+#include "tests/repo/in_process_server.hpp"
 #include "tests/repo/repo_support.hpp"
 
 using namespace repo_test;
@@ -31,32 +30,17 @@ struct Client {
       REQUIRE(id);
       ids.push_back(*id);
     }
-    fr::Bytes out;
-    srv::BodyTarget target{false, commands.size() == 1 ? commands[0].first : std::string(srv::kMultiRequest)};
-    srv::BodyProcessor processor(registry, target, srv::BodyOptions{}, nullptr, [&](fr::ByteView b) -> fr::Result<void> {
-      fr::append(out, b);
-      return {};
-    });
-    processor.feed(body);
-    auto result = processor.finish();
-    REQUIRE(result.status == 200);
-    REQUIRE(processor.write_output());
+    const fr::Bytes out =
+        serve_body(registry, commands.size() == 1 ? commands[0].first : std::string(srv::kMultiRequest), body);
     ++requests;
     std::map<std::uint16_t, std::vector<json>> values;
     std::set<std::uint16_t> ended;
-    fr::FrameReader reader(0xFFFFFF);
-    reader.feed(out);
-    for (;;) {
-      auto f = reader.next();
-      REQUIRE(f);
-      if (!*f) break;
-      for (auto& ev : reactor.on_frame(**f)) {
-        if (auto* v = std::get_if<fr::ResponseValue>(&ev)) values[v->request_id].push_back(std::move(v->value));
-        if (auto* e = std::get_if<fr::ResponseEnd>(&ev)) ended.insert(e->request_id);
-        if (auto* e = std::get_if<fr::CommandError>(&ev)) FAIL("command error: " << e->error.dump());
-        if (auto* e = std::get_if<fr::ProtocolError>(&ev)) FAIL("protocol error: " << e->message);
-        if (std::get_if<fr::ErrorResponse>(&ev)) FAIL("error response");
-      }
+    for (auto& ev : response_events(reactor, out)) {
+      if (auto* v = std::get_if<fr::ResponseValue>(&ev)) values[v->request_id].push_back(std::move(v->value));
+      if (auto* e = std::get_if<fr::ResponseEnd>(&ev)) ended.insert(e->request_id);
+      if (auto* e = std::get_if<fr::CommandError>(&ev)) FAIL("command error: " << e->error.dump());
+      if (auto* e = std::get_if<fr::ProtocolError>(&ev)) FAIL("protocol error: " << e->message);
+      if (std::get_if<fr::ErrorResponse>(&ev)) FAIL("error response");
     }
     CHECK_FALSE(reactor.on_input_end());
     std::vector<std::vector<json>> answers;
