@@ -25,10 +25,8 @@ hgrpc::unexpected<ClientError> protocol(const std::string& message) {
 hgrpc::unexpected<ClientError> from_store(const store::Error& e) { return protocol(e.message); }
 
 std::optional<Node> node_of(const json& v) {
-  if (!v.is_binary() || v.get_binary().size() != 20) return std::nullopt;
-  Node n;
-  std::copy(v.get_binary().begin(), v.get_binary().end(), n.begin());
-  return n;
+  if (!v.is_binary()) return std::nullopt;
+  return store::node_from_bytes(store::ByteView(v.get_binary().data(), v.get_binary().size()));
 }
 
 json node_list(const std::vector<Node>& nodes) {

@@ -38,6 +38,13 @@ struct ThreadZstd {
   ~ThreadZstd() { ZSTD_freeDCtx(dctx); }
 };
 
+// And one zstd compression context per thread (the writer compresses every
+// revision it stores; ZSTD_compress would make and free a context each time).
+struct ThreadZstdCompressor {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ~ThreadZstdCompressor() { ZSTD_freeCCtx(cctx); }
+};
+
 Result<Bytes> inflate_zlib(ByteView in, std::uint64_t max_output) {
   thread_local ThreadInflater inflater;
   if (!inflater.ready || inflateReset(&inflater.zs) != Z_OK) return fail("zlib: cannot initialise");
@@ -138,8 +145,10 @@ Bytes compress_chunk(ByteView data, Compression compression, int zstd_level) {
   if (data.empty()) return {};
   Bytes out;
   if (compression == Compression::kZstd && data.size() >= 50) {
+    thread_local ThreadZstdCompressor compressor;
+    if (compressor.cctx == nullptr) throw std::runtime_error("zstd: cannot create a compression context");
     out.resize(ZSTD_compressBound(data.size()));
-    std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), zstd_level);
+    std::size_t n = ZSTD_compressCCtx(compressor.cctx, out.data(), out.size(), data.data(), data.size(), zstd_level);
     if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
     out.resize(n);
   } else if (compression == Compression::kZlib && data.size() >= 44) {

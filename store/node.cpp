@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
@@ -28,6 +29,13 @@ std::string hex(ByteView bytes) {
 }
 
 std::string hex(const Node& node) { return hex(ByteView(node)); }
+
+std::optional<Node> node_from_bytes(ByteView bytes) {
+  if (bytes.size() != 20) return std::nullopt;
+  Node node;
+  std::copy(bytes.begin(), bytes.end(), node.begin());
+  return node;
+}
 
 std::optional<Node> unhex(std::string_view text) {
   if (text.size() != 40) return std::nullopt;

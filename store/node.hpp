@@ -21,6 +21,8 @@ std::string hex(const Node& node);
 std::string hex(ByteView bytes);
 // Parses exactly 40 hex digits (either case); nullopt otherwise.
 std::optional<Node> unhex(std::string_view text);
+// A node from exactly 20 bytes (a node on the wire); nullopt otherwise.
+std::optional<Node> node_from_bytes(ByteView bytes);
 
 // sha1(min(p1,p2) || max(p1,p2) || text): Mercurial's node hash.
 Node hash_revision(const Node& p1, const Node& p2, ByteView text);

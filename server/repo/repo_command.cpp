@@ -24,10 +24,7 @@ CommandSpec repo_command(std::string name, std::vector<ArgSpec> args, RepoHandle
 
 std::optional<store::Node> node_of(const json& v) {
   const auto b = framing::bytes_or_text_view(v);
-  if (!b || b->size() != 20) return std::nullopt;
-  store::Node n;
-  std::copy(b->begin(), b->end(), n.begin());
-  return n;
+  return b ? store::node_from_bytes(*b) : std::nullopt;
 }
 
 std::string node_arg_hex(const json& v) {

@@ -10,17 +10,6 @@
 
 namespace hgrpc::server::repo {
 
-namespace {
-
-std::optional<store::Node> as_node(const std::string& bytes) {
-  if (bytes.size() != 20) return std::nullopt;
-  store::Node n;
-  std::copy(bytes.begin(), bytes.end(), n.begin());
-  return n;
-}
-
-}  // namespace
-
 store::Result<std::map<std::string, std::string>> served_tags(const store::Snapshot& snapshot,
                                                              std::uint64_t max_file_bytes) {
   store::TagMap all;
@@ -52,7 +41,7 @@ store::Result<std::map<std::string, std::string>> served_tags(const store::Snaps
   if (*local) {
     store::TagMap file = store::parse_tags(store::as_chars(**local));
     std::erase_if(file, [&](const auto& item) {
-      auto node = as_node(item.second.node);
+      auto node = store::node_from_bytes(store::as_bytes(item.second.node));
       return !node || (*node != store::kNullNode && !served_rev(snapshot, *node));
     });
     store::merge_tags(all, file);
