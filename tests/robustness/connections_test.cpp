@@ -70,16 +70,19 @@ std::unique_ptr<RawConn> hold_worker(int port, const std::string& extra = "") {
   return conn;
 }
 
-// GETs path until the answer is 503 (bounded); the 503, or the last answer.
-RawReply until_503(int port, const std::string& request) {
+// Sends request until the answer has `status` (bounded: 10 s); that answer,
+// or the last one.
+RawReply until_status(int port, const std::string& request, int status) {
   RawReply r;
   for (const auto deadline = Clock::now() + 10s; Clock::now() < deadline;) {
     r = round_trip(port, request);
-    if (r.status == 503) break;
+    if (r.status == status) break;
     std::this_thread::sleep_for(20ms);
   }
   return r;
 }
+
+RawReply until_503(int port, const std::string& request) { return until_status(port, request, 503); }
 
 // Like until_503 while a worker is held by `hold()`: the probe may win the
 // race for the last slot, in which case the holder got the 503 and is gone;
@@ -127,10 +130,7 @@ TEST_CASE("connections: 503 with Retry-After past --max-open-connections") {
   check_closing_head(r);
   held.clear();
   // Room again once the server saw them go.
-  RawReply ok;
-  for (const auto deadline = Clock::now() + 10s; ok.status != 200 && Clock::now() < deadline;)
-    ok = round_trip(server.port(), get("/healthz"));
-  CHECK(ok.status == 200);
+  CHECK(until_status(server.port(), get("/healthz"), 200).status == 200);
   CHECK(metric(server.port(), "hgrpcd_connections_refused_total{reason=\"max_open_connections\"}") >= 1);
   CHECK(server.stop() == 0);
 }
@@ -145,9 +145,7 @@ TEST_CASE("connections: 503 when every worker is busy (--max-connections)") {
   CHECK(r.head.find("\r\nRetry-After: 1") != std::string::npos);
   check_closing_head(r);
   busy->reset();
-  RawReply m;
-  for (const auto deadline = Clock::now() + 10s; m.status != 200 && Clock::now() < deadline;)
-    m = round_trip(server.port(), get("/metrics"));
+  const RawReply m = until_status(server.port(), get("/metrics"), 200);
   REQUIRE(m.status == 200);
   CHECK(m.body.find("hgrpcd_connections_refused_total{reason=\"max_connections\"} ") != std::string::npos);
   CHECK(m.body.find("hgrpcd_connections_refused_total{reason=\"max_connections\"} 0\n") == std::string::npos);
@@ -163,10 +161,7 @@ TEST_CASE("connections: --max-connections-per-client by peer address") {
   CHECK(r.body == "too many connections from 127.0.0.1 (--max-connections-per-client 2)\n");
   check_closing_head(r);
   held.clear();
-  RawReply ok;
-  for (const auto deadline = Clock::now() + 10s; ok.status != 200 && Clock::now() < deadline;)
-    ok = round_trip(server.port(), get("/healthz"));
-  CHECK(ok.status == 200);
+  CHECK(until_status(server.port(), get("/healthz"), 200).status == 200);
   CHECK(metric(server.port(), "hgrpcd_connections_refused_total{reason=\"max_connections_per_client\"}") >= 1);
   CHECK(server.stop() == 0);
 }
