@@ -12,8 +12,10 @@ namespace hgrpc::framing::detail {
 
 std::unique_ptr<Encoder> make_zlib_encoder(const EncoderOptions& options);
 std::unique_ptr<Decoder> make_zlib_decoder(const DecoderLimits& limits);
-std::unique_ptr<Encoder> make_zstd_encoder(const EncoderOptions& options);
-std::unique_ptr<Decoder> make_zstd_decoder(const DecoderLimits& limits);
+// frames: the zstd-8mb-frames profile (end_frame works).
+std::unique_ptr<Encoder> make_zstd_encoder(const EncoderOptions& options, bool frames);
+// profile: Zstd8mb or Zstd8mbFrames (one decoder: both may hold many frames).
+std::unique_ptr<Decoder> make_zstd_decoder(const DecoderLimits& limits, Encoding profile);
 
 // Output is produced in steps of at most this many bytes, so the decoded-size
 // limit is checked while decompressing, never after.

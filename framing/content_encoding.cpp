@@ -41,6 +41,10 @@ class IdentityDecoder final : public Decoder {
 
 }  // namespace
 
+Result<void> Encoder::end_frame(ByteView, Bytes&) {
+  return fail(std::string(encoding_name(encoding())) + ": this profile cannot splice pre-encoded frames");
+}
+
 std::string_view encoding_name(Encoding e) {
   switch (e) {
     case Encoding::Identity:
@@ -49,6 +53,8 @@ std::string_view encoding_name(Encoding e) {
       return "zlib";
     case Encoding::Zstd8mb:
       return "zstd-8mb";
+    case Encoding::Zstd8mbFrames:
+      return "zstd-8mb-frames";
   }
   return "";
 }
@@ -67,7 +73,9 @@ std::unique_ptr<Encoder> make_encoder(Encoding e, const EncoderOptions& options)
     case Encoding::Zlib:
       return detail::make_zlib_encoder(options);
     case Encoding::Zstd8mb:
-      return detail::make_zstd_encoder(options);
+      return detail::make_zstd_encoder(options, false);
+    case Encoding::Zstd8mbFrames:
+      return detail::make_zstd_encoder(options, true);
   }
   return nullptr;
 }
@@ -79,7 +87,9 @@ std::unique_ptr<Decoder> make_decoder(Encoding e, const DecoderLimits& limits) {
     case Encoding::Zlib:
       return detail::make_zlib_decoder(limits);
     case Encoding::Zstd8mb:
-      return detail::make_zstd_decoder(limits);
+      return detail::make_zstd_decoder(limits, Encoding::Zstd8mb);
+    case Encoding::Zstd8mbFrames:
+      return detail::make_zstd_decoder(limits, Encoding::Zstd8mbFrames);
   }
   return nullptr;
 }

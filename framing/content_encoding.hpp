@@ -1,7 +1,13 @@
 #pragma once
-// Content encoding profiles: identity, zlib, zstd-8mb. An encoder or decoder is
-// a long-lived context owned by one stream for the stream's whole life, across
-// requests and responses: later payloads compress against earlier ones.
+// Content encoding profiles: identity, zlib, zstd-8mb, zstd-8mb-frames. An
+// encoder or decoder is a long-lived context owned by one stream for the
+// stream's whole life, across requests and responses: later payloads compress
+// against earlier ones.
+//
+// zstd-8mb-frames is zstd-8mb in which the sender may end a zstd frame and
+// splice already-compressed zstd frames (revlog chunks as stored) between its
+// own: Mercurial 5.8's zstd-8mb decoder stops after one frame, so hgrpcd
+// splices only for clients that list this profile (media-type-spec/streams.md).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,13 +18,18 @@
 
 namespace hgrpc::framing {
 
-enum class Encoding : std::uint8_t { Identity, Zlib, Zstd8mb };
+enum class Encoding : std::uint8_t { Identity, Zlib, Zstd8mb, Zstd8mbFrames };
 
-// Server preference order.
-inline constexpr Encoding kEncodingPreference[] = {Encoding::Zstd8mb, Encoding::Zlib,
+// Preference order of both sides (the server chooses; the client lists).
+inline constexpr Encoding kEncodingPreference[] = {Encoding::Zstd8mbFrames, Encoding::Zstd8mb,
+                                                   Encoding::Zlib, Encoding::Identity};
+// The profiles Mercurial 5.8 knows, in its order: what the capabilities
+// advertise (their exact 5.8 shape).
+inline constexpr Encoding kMercurialEncodings[] = {Encoding::Zstd8mb, Encoding::Zlib,
                                                    Encoding::Identity};
 
-std::string_view encoding_name(Encoding e);  // "identity", "zlib", "zstd-8mb"
+// "identity", "zlib", "zstd-8mb", "zstd-8mb-frames"
+std::string_view encoding_name(Encoding e);
 std::optional<Encoding> encoding_from_name(std::string_view name);
 
 class ZstdContextPool;
@@ -39,6 +50,13 @@ class Encoder {
   // Z_SYNC_FLUSH), so everything given so far is decodable from what was
   // appended so far: each frame can be decoded when it arrives.
   virtual Result<void> encode(ByteView in, Bytes& out) = 0;
+  // Whether end_frame() works: the profile lets already-encoded frames be
+  // spliced between the encoder's own.
+  virtual bool splices_frames() const { return false; }
+  // Appends the encoding of in and ends the current frame, so that bytes
+  // spliced next start a frame of their own; the encoder's next output starts
+  // another (its history is then lost: zstd frames are independent).
+  virtual Result<void> end_frame(ByteView in, Bytes& out);
 };
 
 struct DecoderLimits {

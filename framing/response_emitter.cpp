@@ -186,6 +186,33 @@ void ResponseEmitter::bytes_chunk(ByteView chunk, PlannedFrames& out) {
   push(chunk, out);
 }
 
+void ResponseEmitter::spliced_chunk(Bytes encoded, std::uint64_t decoded_size, PlannedFrames& out) {
+  transition(Event::BytesChunk, "spliced_chunk");
+  if (state_ == EmitterState::DefiniteBytes) {
+    if (decoded_size > bytes_left_) {
+      throw EmitterMisuse(EmitterError::ChunkExceedsLength,
+                          "ResponseEmitter::spliced_chunk: chunk-exceeds-length (request " +
+                              std::to_string(request_id_) + ": " + std::to_string(decoded_size) +
+                              " bytes, " + std::to_string(bytes_left_) + " left)");
+    }
+    bytes_left_ -= decoded_size;
+    if (bytes_left_ == 0) state_ = EmitterState::Values;
+  } else {
+    scratch_.clear();
+    cbor_append_bytes_head(decoded_size, scratch_);
+    push(scratch_, out);
+  }
+  PlannedFrame f;
+  f.stream_id = stream_id_;
+  f.request_id = request_id_;
+  f.type = FrameType::CommandResponse;
+  f.flags = command_response_flags::kContinuation;
+  f.payload = std::exchange(pending_, {});
+  f.encode = true;
+  f.spliced = std::move(encoded);
+  out.push_back(std::move(f));
+}
+
 void ResponseEmitter::bytes_end(PlannedFrames& out) {
   const auto next = transition(Event::BytesEnd, "bytes_end");
   scratch_.clear();

@@ -8,7 +8,8 @@
 //   e.bytes_begin(planned); e.bytes_chunk(c, planned); e.bytes_end(planned);
 //                                   //   or one indefinite-length byte string,
 //   e.bytes_begin(n, planned); e.bytes_chunk(c, planned) ...;
-//                                   //   or a definite one of n bytes in pieces
+//                                   //   or a definite one of n bytes in pieces,
+//   e.spliced_chunk(zstd, n, planned);  //   a piece given pre-encoded (below)
 //   e.end(planned);                 // last frame, eos
 //   e.command_error("bad %s", {"x"}, planned);  // instead of / after values
 //   e.error_response(ErrorType::Server, "boom", planned);
@@ -32,6 +33,7 @@
 //
 //   (*) back to values once the declared length is written; a chunk past it
 //       is E7. bytes_begin(0) goes straight back to values.
+//   spliced_chunk is a bytes_chunk in the table (and counts its decoded size).
 //   "errors" = command_error / error_response: from any state but finished.
 //   E0 after-end, E1 chunk-outside-bytes, E2 bytes-end-outside-bytes,
 //   E3 value-inside-bytes, E4 bytes-begin-inside-bytes, E5 end-inside-bytes,
@@ -113,6 +115,12 @@ class ResponseEmitter {
   void bytes_begin(std::uint64_t length, PlannedFrames& out);  // definite length
   void bytes_chunk(ByteView chunk, PlannedFrames& out);  // empty chunks are skipped
   void bytes_end(PlannedFrames& out);                    // indefinite only
+  // A chunk of the byte string given already encoded in the stream's
+  // encoding (whole zstd frames that decode to decoded_size bytes): the
+  // buffered raw bytes and it go out in one planned frame whose `spliced`
+  // is `encoded` (see PlannedFrame). Only for streams whose encoder
+  // splices_frames(); the caller checks (ResponseSink::splices()).
+  void spliced_chunk(Bytes encoded, std::uint64_t decoded_size, PlannedFrames& out);
   // Emits buffered data now (a partial frame) instead of waiting for more.
   void flush(PlannedFrames& out);
   // Ends the response: buffered data, then an empty eos frame. A response

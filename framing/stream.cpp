@@ -211,6 +211,7 @@ std::string_view output_stream_error_name(OutputStreamError e) {
     case OutputStreamError::WrongStream: return "wrong-stream";
     case OutputStreamError::FrameTooLarge: return "frame-too-large";
     case OutputStreamError::UnsplittableFrame: return "unsplittable-frame";
+    case OutputStreamError::CannotSplice: return "cannot-splice";
     case OutputStreamError::EncoderFailed: return "encoder-failed";
     case OutputStreamError::StreamFailed: return "stream-failed";
   }
@@ -256,7 +257,14 @@ Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
     return refuse(OutputStreamError::WrongStream,
                   "given a planned frame for stream " + std::to_string(f.stream_id));
   }
-  const bool raw = !f.encode || !encoder_ || f.payload.empty();
+  const bool splice = !f.spliced.empty();
+  if (splice && (!encoder_ || !encoder_->splices_frames() || !f.encode || f.type != FrameType::CommandResponse)) {
+    return refuse(OutputStreamError::CannotSplice,
+                  std::to_string(f.spliced.size()) + " pre-encoded bytes for a stream encoded as " +
+                      (encoder_ ? std::string(encoding_name(encoder_->encoding())) : std::string("nothing")) +
+                      ", which cannot take them");
+  }
+  const bool raw = !splice && (!f.encode || !encoder_ || f.payload.empty());
   if (raw && f.payload.size() > max_frame_size_) {
     return refuse(OutputStreamError::FrameTooLarge,
                   "planned frame of " + std::to_string(f.payload.size()) +
@@ -264,8 +272,9 @@ Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
   }
   if (!raw) {
     scratch_.clear();
-    auto r = encoder_->encode(f.payload, scratch_);
+    auto r = splice ? encoder_->end_frame(f.payload, scratch_) : encoder_->encode(f.payload, scratch_);
     if (!r) return refuse(OutputStreamError::EncoderFailed, r.error().message);
+    if (splice) append(scratch_, f.spliced);
     if (scratch_.size() > max_frame_size_ && f.type != FrameType::CommandResponse &&
         f.type != FrameType::CommandData && f.type != FrameType::CommandRequest) {
       return refuse(OutputStreamError::UnsplittableFrame,

@@ -116,6 +116,10 @@ inline constexpr std::size_t kMinFrameSize = 64;
 
 // A frame planned but not yet encoded. `encode` asks the stream to apply its
 // content encoding to the payload (a stream without an encoder sends it as is).
+// `spliced` holds bytes already in the stream's encoding (whole zstd frames
+// for zstd-8mb-frames) that follow the payload's encoding: the stream ends
+// its encoder's frame after the payload and appends them as they are. Only
+// for command-response frames on a stream whose encoder splices_frames().
 struct PlannedFrame {
   std::uint8_t stream_id = 0;
   std::uint16_t request_id = 0;
@@ -123,8 +127,11 @@ struct PlannedFrame {
   std::uint8_t flags = 0;
   Bytes payload;
   bool encode = false;
+  Bytes spliced;
 };
 using PlannedFrames = std::vector<PlannedFrame>;
+// The bytes a planned frame holds (what windows and batches count).
+inline std::size_t planned_size(const PlannedFrame& f) { return f.payload.size() + f.spliced.size(); }
 
 // Output stream states and transitions (render is the only event; an error
 // that leaves the stream usable keeps its state):
@@ -137,6 +144,9 @@ using PlannedFrames = std::vector<PlannedFrame>;
 //    open   unencoded payload above max_frame_size              same    frame-too-large
 //           encoded payload above max_frame_size, type that     same    unsplittable-frame
 //             cannot be split
+//           spliced bytes on a stream whose encoding cannot      same    cannot-splice
+//             take them (or on a frame type other than
+//             command-response)
 //           the encoder failed (its context is now unknown)     failed  encoder-failed
 //   failed  any                                                 failed  stream-failed
 enum class OutputStreamState : std::uint8_t { Fresh, Open, Failed };
@@ -146,6 +156,7 @@ enum class OutputStreamError : std::uint8_t {
   WrongStream,
   FrameTooLarge,
   UnsplittableFrame,
+  CannotSplice,
   EncoderFailed,
   StreamFailed,
 };
@@ -176,7 +187,7 @@ class OutputStream {
   // continuation on all but the last, which keeps the planned flags;
   // command-request: later parts lose new and gain continuation, all but the
   // last gain more). An empty payload is never encoded (Mercurial's
-  // end-of-stream frames carry none). Errors: see the table above; the
+  // end-of-stream frames carry none) unless spliced bytes follow it. Errors: see the table above; the
   // message starts with output_stream_error_name().
   Result<std::size_t> render(const PlannedFrame& f, Bytes& out);
 

@@ -18,8 +18,8 @@ constexpr int kProfileWindowLog = 23;  // the "8mb" of zstd-8mb
 
 class ZstdEncoder final : public Encoder {
  public:
-  explicit ZstdEncoder(const EncoderOptions& options)
-      : pool_(options.zstd_pool), cctx_(pool_ != nullptr ? pool_->acquire() : ZSTD_createCCtx()) {
+  ZstdEncoder(const EncoderOptions& options, bool frames)
+      : frames_(frames), pool_(options.zstd_pool), cctx_(pool_ != nullptr ? pool_->acquire() : ZSTD_createCCtx()) {
     if (cctx_ == nullptr) throw std::bad_alloc();
     try {
       check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, options.zstd_level));
@@ -37,9 +37,57 @@ class ZstdEncoder final : public Encoder {
   ZstdEncoder(const ZstdEncoder&) = delete;
   ZstdEncoder& operator=(const ZstdEncoder&) = delete;
 
-  Encoding encoding() const override { return Encoding::Zstd8mb; }
+  Encoding encoding() const override { return frames_ ? Encoding::Zstd8mbFrames : Encoding::Zstd8mb; }
+  bool splices_frames() const override { return frames_; }
 
+  // zstd-8mb-frames: between spliced frames the payloads are mostly small
+  // (the record before each stored chunk). Starting a compressed frame for
+  // each costs more than it saves, so a small payload while no frame is open
+  // goes out as a frame of one raw block; larger ones open a compressed frame.
   Result<void> encode(ByteView in, Bytes& out) override {
+    if (frames_ && !frame_open_ && in.size() < kRawFrameBytes) {
+      append_raw_frame(in, out);
+      return {};
+    }
+    frame_open_ = true;
+    return compress(in, out, ZSTD_e_flush);
+  }
+
+  Result<void> end_frame(ByteView in, Bytes& out) override {
+    if (!frames_) return Encoder::end_frame(in, out);
+    if (!frame_open_) {
+      if (!in.empty()) append_raw_frame(in, out);
+      return {};
+    }
+    frame_open_ = false;
+    return compress(in, out, ZSTD_e_end);
+  }
+
+ private:
+  static constexpr std::size_t kRawFrameBytes = 4096;
+
+  // RFC 8878 frame: magic, a single-segment header with the content size,
+  // one last raw block. in.size() < kRawFrameBytes (one block, 2-byte size).
+  static void append_raw_frame(ByteView in, Bytes& out) {
+    const std::size_t n = in.size();
+    const std::uint8_t magic[] = {0x28, 0xb5, 0x2f, 0xfd};
+    append(out, ByteView(magic, sizeof magic));
+    if (n < 256) {
+      out.push_back(0x20);  // single segment, 1-byte content size
+      out.push_back(static_cast<std::uint8_t>(n));
+    } else {
+      out.push_back(0x60);  // single segment, 2-byte content size (minus 256)
+      out.push_back(static_cast<std::uint8_t>((n - 256) & 0xff));
+      out.push_back(static_cast<std::uint8_t>((n - 256) >> 8));
+    }
+    const std::uint32_t block = static_cast<std::uint32_t>(n) << 3 | 1;  // raw, last
+    out.push_back(static_cast<std::uint8_t>(block & 0xff));
+    out.push_back(static_cast<std::uint8_t>(block >> 8 & 0xff));
+    out.push_back(static_cast<std::uint8_t>(block >> 16));
+    append(out, in);
+  }
+
+  Result<void> compress(ByteView in, Bytes& out, ZSTD_EndDirective mode) {
     const std::size_t start = out.size();
     ZSTD_inBuffer input{in.data(), in.size(), 0};
     for (;;) {
@@ -47,17 +95,16 @@ class ZstdEncoder final : public Encoder {
       std::size_t room = std::max<std::size_t>(ZSTD_compressBound(in.size() - input.pos), 64);
       out.resize(used + room);
       ZSTD_outBuffer output{out.data() + used, room, 0};
-      std::size_t rc = ZSTD_compressStream2(cctx_, &output, &input, ZSTD_e_flush);
+      std::size_t rc = ZSTD_compressStream2(cctx_, &output, &input, mode);
       out.resize(used + output.pos);
       if (ZSTD_isError(rc)) {
         out.resize(start);
-        return fail(std::string("zstd-8mb: compression failed: ") + ZSTD_getErrorName(rc));
+        return fail(std::string(encoding_name(encoding())) + ": compression failed: " + ZSTD_getErrorName(rc));
       }
-      if (rc == 0) return {};  // everything given so far is flushed
+      if (rc == 0) return {};  // everything given so far is flushed (or the frame ended)
     }
   }
 
- private:
   void give_back() {
     if (pool_ != nullptr) {
       pool_->release(cctx_);
@@ -68,13 +115,16 @@ class ZstdEncoder final : public Encoder {
   static void check(std::size_t rc) {
     if (ZSTD_isError(rc)) throw std::invalid_argument(ZSTD_getErrorName(rc));
   }
+  bool frames_;
+  bool frame_open_ = false;  // a compressed frame was started and not ended
   ZstdContextPool* pool_;
   ZSTD_CCtx* cctx_;
 };
 
 class ZstdDecoder final : public BoundedDecoder {
  public:
-  explicit ZstdDecoder(const DecoderLimits& limits) : BoundedDecoder(limits), dctx_(ZSTD_createDCtx()) {
+  ZstdDecoder(const DecoderLimits& limits, Encoding profile)
+      : BoundedDecoder(limits), profile_(profile), dctx_(ZSTD_createDCtx()) {
     if (dctx_ == nullptr) throw std::bad_alloc();
     std::size_t rc = ZSTD_DCtx_setParameter(dctx_, ZSTD_d_windowLogMax, limits.zstd_window_log_max);
     if (ZSTD_isError(rc)) throw std::invalid_argument(ZSTD_getErrorName(rc));
@@ -83,7 +133,7 @@ class ZstdDecoder final : public BoundedDecoder {
   ZstdDecoder(const ZstdDecoder&) = delete;
   ZstdDecoder& operator=(const ZstdDecoder&) = delete;
 
-  Encoding encoding() const override { return Encoding::Zstd8mb; }
+  Encoding encoding() const override { return profile_; }
 
  private:
   Result<void> run(ByteView in, Bytes& out) override {
@@ -155,6 +205,7 @@ class ZstdDecoder final : public BoundedDecoder {
     return std::string("zstd-8mb: corrupt data: ") + ZSTD_getErrorName(rc) + where;
   }
 
+  Encoding profile_;
   ZSTD_DCtx* dctx_;
   std::uint64_t consumed_ = 0;
   std::array<std::uint8_t, 4> magic_{};  // the current frame's magic number...
@@ -163,12 +214,12 @@ class ZstdDecoder final : public BoundedDecoder {
 
 }  // namespace
 
-std::unique_ptr<Encoder> make_zstd_encoder(const EncoderOptions& options) {
-  return std::make_unique<ZstdEncoder>(options);
+std::unique_ptr<Encoder> make_zstd_encoder(const EncoderOptions& options, bool frames) {
+  return std::make_unique<ZstdEncoder>(options, frames);
 }
 
-std::unique_ptr<Decoder> make_zstd_decoder(const DecoderLimits& limits) {
-  return std::make_unique<ZstdDecoder>(limits);
+std::unique_ptr<Decoder> make_zstd_decoder(const DecoderLimits& limits, Encoding profile) {
+  return std::make_unique<ZstdDecoder>(limits, profile);
 }
 
 }  // namespace hgrpc::framing::detail

@@ -200,7 +200,7 @@ BodyResult BodyProcessor::finish() {
 
 bool BodyProcessor::drain(PlannedFrames& frames, framing::ResponseEmitter& emitter) {
   std::uint64_t batch = 0;
-  for (const auto& f : frames) batch += f.payload.size();
+  for (const auto& f : frames) batch += framing::planned_size(f);
   max_batch_ = std::max(max_batch_, batch);
   on_stream_ += batch;
   if (auto r = mux_->submit(frames); !r) return fail_output(r.error());
@@ -209,7 +209,7 @@ bool BodyProcessor::drain(PlannedFrames& frames, framing::ResponseEmitter& emitt
   if (mux_->max_streams() > 1 && on_stream_ >= mux_->split_bytes() && !emitter.finished()) {
     on_stream_ = 0;
     emitter.set_stream(mux_->next_stream(), frames);
-    for (const auto& f : frames) on_stream_ += f.payload.size();
+    for (const auto& f : frames) on_stream_ += framing::planned_size(f);
     if (auto r = mux_->submit(frames); !r) return fail_output(r.error());
   }
   return true;
@@ -223,9 +223,11 @@ void BodyProcessor::run(Pending& p) {
     drain(frames, p.emitter);
     return;
   }
+  // Every output stream of the body has the negotiated encoding.
+  const bool splices = reactor_.output_encoding() == framing::Encoding::Zstd8mbFrames;
   ResponseSink sink(
       p.emitter, [this](PlannedFrames& f, framing::ResponseEmitter& e) { return drain(f, e); },
-      batch_bytes_);
+      batch_bytes_, splices);
   const std::string_view name = p.spec != nullptr ? std::string_view(p.cmd.name) : "unknown";
   const auto observe = [&](bool ok) {
     if (observer_) observer_(name, ok);

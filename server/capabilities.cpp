@@ -9,7 +9,7 @@ using framing::cbor_bytes;
 
 framing::json capabilities_map(const CommandRegistry& registry, const CommandLimits& limits) {
   json encodings = json::array();
-  for (framing::Encoding e : framing::kEncodingPreference)
+  for (framing::Encoding e : framing::kMercurialEncodings)
     encodings.push_back(cbor_bytes(framing::encoding_name(e)));
   json map{
       {"commands", registry.commands_capability()},

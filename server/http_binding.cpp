@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "framing/content_encoding.hpp"
 #include "framing/zstd_context_pool.hpp"
 #include "server/auth.hpp"
 #include "server/body_pace.hpp"
@@ -227,6 +228,8 @@ void HttpServer::Impl::configure() {
   // each body being served.
   zstd_contexts = std::make_unique<framing::ZstdContextPool>(threads * compress);
   ro.encoder.zstd_pool = zstd_contexts.get();
+  ro.encoding_preference.clear();
+  for (const auto& name : options.encodings) ro.encoding_preference.push_back(*framing::encoding_from_name(name));
   PoolLimits pool_limits;
   pool_limits.max_workers = options.max_connections;
   pool_limits.min_workers = threads;

@@ -82,6 +82,13 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   app.add_option("--compress-threads", o.compress_threads,
                  "Threads encoding output streams (0: number of cores)")
       ->envname("HGRPCD_COMPRESS_THREADS");
+  app.add_option("--encodings", o.encodings,
+                 "Output encodings, the server's preference first, of those a client lists "
+                 "(identity is the fallback). zstd-8mb-frames (hgrpc clients) lets stored "
+                 "zstd revlog chunks go out as they are; drop it to always recompress")
+      ->envname("HGRPCD_ENCODINGS")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"zstd-8mb-frames", "zstd-8mb", "zlib", "identity"}));
   app.add_option("--spool-bytes", o.spool_bytes,
                  "Response bytes of one request kept in memory while its body is still "
                  "arriving; the rest goes to an unlinked temporary file")

@@ -27,6 +27,8 @@ struct Options {
   std::size_t max_frame_size = 65535;    // largest frame payload accepted
   std::uint64_t max_output_bytes = std::uint64_t{256} << 20;  // per command response
   std::size_t compress_threads = 0;      // 0: number of cores
+  // Output encodings in the order the server prefers them (of those a client lists).
+  std::vector<std::string> encodings{"zstd-8mb-frames", "zstd-8mb", "zlib", "identity"};
   std::uint64_t spool_bytes = std::uint64_t{32} << 20;  // response bytes kept in memory
   std::uint64_t response_window_bytes = std::uint64_t{4} << 20;  // one response in memory
   std::uint64_t max_request_bytes = std::uint64_t{256} << 20;  // one command's args + data

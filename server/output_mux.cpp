@@ -81,12 +81,13 @@ void OutputMux::run_lane(Lane& l) {
 void OutputMux::enqueue(Lane& l, framing::PlannedFrame frame) {
   auto job = std::make_unique<Job>();
   job->frame = std::move(frame);
-  job->planned = job->frame.payload.size();
+  job->planned = framing::planned_size(job->frame);
   pending_bytes_ += job->planned;
   max_pending_ = std::max(max_pending_, pending_bytes_);
   Job* raw = job.get();
   order_.push_back(std::move(job));
-  const bool cheap = l.inline_render || raw->planned <= options_.inline_render_bytes;
+  // Spliced bytes are only copied: the payload to encode is the cost.
+  const bool cheap = l.inline_render || raw->frame.payload.size() <= options_.inline_render_bytes;
   if (cheap && !l.running && l.queue.empty()) {
     render(l, *raw);
     raw->done = true;
@@ -138,7 +139,7 @@ Result<void> OutputMux::submit(framing::PlannedFrames& frames) {
     // Backpressure: wait until the frame fits the window (a frame larger
     // than the window goes alone).
     bool waited = false;
-    while (pending_bytes_ > 0 && pending_bytes_ + f.payload.size() > options_.window_bytes) {
+    while (pending_bytes_ > 0 && pending_bytes_ + framing::planned_size(f) > options_.window_bytes) {
       waited = true;
       const std::uint64_t before = pending_bytes_;
       if (!drain_locked(lock)) break;

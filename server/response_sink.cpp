@@ -1,6 +1,7 @@
 #include "server/response_sink.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include "server/command_registry.hpp"
@@ -9,8 +10,11 @@ namespace hgrpc::server {
 
 using framing::ByteView;
 
-ResponseSink::ResponseSink(framing::ResponseEmitter& emitter, Drain drain, std::size_t batch_bytes)
-    : emitter_(emitter), drain_(std::move(drain)), batch_bytes_(std::max<std::size_t>(batch_bytes, 1)) {}
+ResponseSink::ResponseSink(framing::ResponseEmitter& emitter, Drain drain, std::size_t batch_bytes, bool splices)
+    : emitter_(emitter),
+      drain_(std::move(drain)),
+      batch_bytes_(std::max<std::size_t>(batch_bytes, 1)),
+      splices_(splices) {}
 
 bool ResponseSink::drain_all() {
   if (planned_.empty()) return ok_;
@@ -25,7 +29,7 @@ bool ResponseSink::drain_all() {
 
 bool ResponseSink::after_write_count() {
   for (; counted_frames_ < planned_.size(); ++counted_frames_)
-    planned_bytes_ += planned_[counted_frames_].payload.size();
+    planned_bytes_ += framing::planned_size(planned_[counted_frames_]);
   return ok_;
 }
 
@@ -78,6 +82,13 @@ bool ResponseSink::bytes_chunk(ByteView chunk) {
 bool ResponseSink::bytes_end() {
   if (!ok_) return false;
   emitter_.bytes_end(planned_);
+  return after_write();
+}
+
+bool ResponseSink::spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size) {
+  if (!ok_) return false;
+  if (!splices_) throw std::logic_error("ResponseSink::spliced_chunk on a response whose streams cannot splice");
+  emitter_.spliced_chunk(std::move(zstd_frames), decoded_size, planned_);
   return after_write();
 }
 

@@ -15,6 +15,10 @@
 //                                 pieces (Mercurial reads revisions this way)
 //   sink.bytes_begin(); sink.bytes_chunk(c) ...; sink.bytes_end()
 //                                 an indefinite-length byte string
+//   sink.spliced_chunk(zstd, n)   inside a byte string: a piece given as whole
+//                                 zstd frames decoding to n bytes, sent as
+//                                 they are (only when splices(): the
+//                                 response's streams are zstd-8mb-frames)
 //
 // Each returns false once the output is gone (the peer hung up, a write
 // failed): the handler should stop and return; what it returns is ignored.
@@ -40,7 +44,8 @@ class ResponseSink {
   // another stream for what follows. False: the output is gone.
   using Drain = std::function<bool(framing::PlannedFrames&, framing::ResponseEmitter&)>;
 
-  ResponseSink(framing::ResponseEmitter& emitter, Drain drain, std::size_t batch_bytes);
+  // splices: the response's output streams take spliced zstd frames.
+  ResponseSink(framing::ResponseEmitter& emitter, Drain drain, std::size_t batch_bytes, bool splices = false);
 
   bool value(const framing::json& v);
   bool encoded(framing::ByteView cbor);
@@ -49,6 +54,8 @@ class ResponseSink {
   bool bytes_begin();
   bool bytes_chunk(framing::ByteView chunk);
   bool bytes_end();
+  bool splices() const { return splices_; }
+  bool spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size);
 
   bool ok() const { return ok_; }
   // True once frames of this response went to the drain.
@@ -72,6 +79,7 @@ class ResponseSink {
   std::size_t counted_frames_ = 0;  // frames of planned_ already in planned_bytes_
   bool ok_ = true;
   bool drained_ = false;
+  bool splices_ = false;
 };
 
 }  // namespace hgrpc::server

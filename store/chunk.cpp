@@ -1,6 +1,7 @@
 #include "store/chunk.hpp"
 
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getFrameHeader (exported by Debian's libzstd)
 #include <zstd.h>
 
 #include <cstdio>
@@ -182,6 +183,18 @@ Result<Bytes> decompress_chunk(ByteView chunk, std::uint64_t max_output) {
       return fail(std::string("unknown compression type ") + buf);
     }
   }
+}
+
+std::optional<std::uint64_t> whole_zstd_frame_size(ByteView chunk, std::uint64_t max_output,
+                                                   std::uint64_t max_window) {
+  if (chunk.size() < 4 || chunk[0] != 0x28) return std::nullopt;  // '(' : zstd's magic 28 b5 2f fd
+  ZSTD_frameHeader header{};
+  if (ZSTD_getFrameHeader(&header, chunk.data(), chunk.size()) != 0) return std::nullopt;
+  if (header.frameType != ZSTD_frame || header.dictID != 0) return std::nullopt;
+  if (header.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN || header.frameContentSize > max_output) return std::nullopt;
+  if (header.windowSize > max_window) return std::nullopt;
+  if (ZSTD_findFrameCompressedSize(chunk.data(), chunk.size()) != chunk.size()) return std::nullopt;
+  return header.frameContentSize;
 }
 
 }  // namespace hgrpc::store

@@ -179,18 +179,38 @@ Result<Bytes> Revlog::raw_chunk(int rev) const {
 Result<StoredDelta> Revlog::stored_delta(int rev) const {
   auto chunk = raw_chunk(rev);
   if (!chunk) return hgrpc::unexpected<Error>(chunk.error());
+  return delta_of_chunk(rev, *chunk);
+}
+
+std::uint64_t Revlog::stored_size_limit(int rev) const {
+  const IndexEntry& e = entry(rev);
+  if (delta_parent(rev) != kNullRev) return state_->options.max_delta_bytes;
+  return e.rawsize >= 0 ? static_cast<std::uint64_t>(e.rawsize) : state_->options.max_text_bytes;
+}
+
+Result<StoredDelta> Revlog::delta_of_chunk(int rev, ByteView chunk) const {
   const IndexEntry& e = entry(rev);
   if (e.flags != 0) return fail(state_->where(rev) + flag_problem(e.flags));
   StoredDelta out;
   out.base = delta_parent(rev);
-  std::uint64_t limit = state_->options.max_delta_bytes;
-  if (out.base == kNullRev) {
-    limit = e.rawsize >= 0 ? static_cast<std::uint64_t>(e.rawsize) : state_->options.max_text_bytes;
-  }
-  auto data = decompress_chunk(*chunk, limit);
+  auto data = decompress_chunk(chunk, stored_size_limit(rev));
   if (!data) return hgrpc::unexpected<Error>(with_context(state_->where(rev), data.error()));
   out.data = std::move(*data);
   return out;
+}
+
+Result<std::variant<StoredZstdChunk, StoredDelta>> Revlog::stored_zstd_chunk_or_delta(int rev,
+                                                                                    std::uint64_t max_window) const {
+  auto chunk = raw_chunk(rev);
+  if (!chunk) return hgrpc::unexpected<Error>(chunk.error());
+  const IndexEntry& e = entry(rev);
+  if (e.flags != 0) return fail(state_->where(rev) + flag_problem(e.flags));
+  if (auto size = whole_zstd_frame_size(*chunk, stored_size_limit(rev), max_window)) {
+    return StoredZstdChunk{delta_parent(rev), std::move(*chunk), *size};
+  }
+  auto delta = delta_of_chunk(rev, *chunk);
+  if (!delta) return hgrpc::unexpected<Error>(delta.error());
+  return std::move(*delta);
 }
 
 Result<std::shared_ptr<const Bytes>> Revlog::rawtext(int rev) const {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "store/error.hpp"
 #include "store/node.hpp"
@@ -29,6 +30,15 @@ struct RevlogOptions {
 struct StoredDelta {
   int base = kNullRev;
   Bytes data;
+};
+
+// A rev's chunk as stored, when it is one whole zstd frame that declares its
+// size (see whole_zstd_frame_size): sent as it is, it decodes to the stored
+// delta (or full text, base == kNullRev) of `size` bytes.
+struct StoredZstdChunk {
+  int base = kNullRev;
+  Bytes frame;
+  std::uint64_t size = 0;
 };
 
 class Revlog {
@@ -63,12 +73,19 @@ class Revlog {
   Result<Bytes> raw_chunk(int rev) const;
   // The decompressed stored delta (or full text) of a rev.
   Result<StoredDelta> stored_delta(int rev) const;
+  // The stored chunk as it is when it is a whole zstd frame needing a window
+  // of at most max_window bytes, else the decompressed stored delta: one read.
+  Result<std::variant<StoredZstdChunk, StoredDelta>> stored_zstd_chunk_or_delta(int rev,
+                                                                              std::uint64_t max_window) const;
   // The full rawtext, rebuilt along the delta chain (and hash-checked unless
   // disabled). Refuses revisions flagged censored, ellipsis or extstored.
   Result<std::shared_ptr<const Bytes>> rawtext(int rev) const;
 
  private:
   struct State;
+  // The most bytes rev's stored chunk may decompress to.
+  std::uint64_t stored_size_limit(int rev) const;
+  Result<StoredDelta> delta_of_chunk(int rev, ByteView chunk) const;
   explicit Revlog(std::shared_ptr<State> state) : state_(std::move(state)) {}
   std::shared_ptr<State> state_;
 };

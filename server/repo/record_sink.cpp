@@ -1,5 +1,7 @@
 #include "server/repo/record_sink.hpp"
 
+#include <stdexcept>
+
 namespace hgrpc::server::repo {
 
 bool ResponseRecordSink::charge(std::uint64_t n) {
@@ -22,6 +24,16 @@ bool ResponseRecordSink::value(json v) {
 bool ResponseRecordSink::bytes(ByteView data) {
   if (!charge(data.size() + 9)) return false;
   return sink_.bytes(data);
+}
+
+bool RecordSink::spliced_bytes(framing::Bytes, std::uint64_t) {
+  throw std::logic_error("RecordSink::spliced_bytes on a sink that does not splice");
+}
+
+bool ResponseRecordSink::spliced_bytes(framing::Bytes zstd_frame, std::uint64_t size) {
+  // Counted as what it decodes to, like bytes().
+  if (size > max_ || !charge(size + 9)) return false;
+  return sink_.bytes_begin(size) && sink_.spliced_chunk(std::move(zstd_frame), size);
 }
 
 std::string ResponseRecordSink::sink_error() const {

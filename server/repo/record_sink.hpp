@@ -25,6 +25,12 @@ class RecordSink {
   virtual bool value(json v) = 0;
   // One definite-length CBOR byte string holding `data`.
   virtual bool bytes(ByteView data) = 0;
+  // Whether spliced_bytes() may be called: the response goes out on
+  // zstd-8mb-frames streams, which carry stored zstd chunks as they are.
+  virtual bool splices() const { return false; }
+  // One definite-length CBOR byte string of `size` bytes given as a whole
+  // zstd frame that decodes to them (a stored revlog chunk).
+  virtual bool spliced_bytes(framing::Bytes zstd_frame, std::uint64_t size);
   // Why the last write failed.
   virtual std::string sink_error() const = 0;
 };
@@ -37,6 +43,8 @@ class ResponseRecordSink final : public RecordSink {
   ResponseRecordSink(ResponseSink& sink, std::uint64_t max_output_bytes) : sink_(sink), max_(max_output_bytes) {}
   bool value(json v) override;
   bool bytes(ByteView data) override;
+  bool splices() const override { return sink_.splices(); }
+  bool spliced_bytes(framing::Bytes zstd_frame, std::uint64_t size) override;
   std::string sink_error() const override;
 
  private:

@@ -1,6 +1,7 @@
 #include "server/repo/revision_emitter.hpp"
 
 #include <unordered_set>
+#include <variant>
 
 #include "mpatch/mpatch.hpp"
 #include "store/revlog_index.hpp"
@@ -8,6 +9,9 @@
 namespace hgrpc::server::repo {
 
 namespace {
+
+// zstd-8mb-frames streams are decoded with an 8 MiB window at most.
+constexpr std::uint64_t kSpliceWindowBytes = std::uint64_t{8} << 20;
 
 constexpr std::uint16_t kUnservableFlags =
     store::kRevFlagCensored | store::kRevFlagEllipsis | store::kRevFlagExtStored;
@@ -18,6 +22,31 @@ CommandError revision_error(const store::Revlog& log, int rev, const std::string
 
 json fields_following(std::string_view kind, std::size_t size) {
   return json::array({json::array({framing::cbor_bytes(kind), size})});
+}
+
+// The record, then rev's stored chunk (delta or full text, as `kind` says):
+// on a sink that splices, as it is when it is a zstd frame the stream can
+// carry (no decompression here, no compression in the output stream); else
+// decompressed.
+RepoError send_stored(const store::Revlog& log, int rev, std::string_view kind, json record, RecordSink& sink) {
+  std::optional<store::StoredDelta> delta;
+  if (sink.splices()) {
+    auto chunk = log.stored_zstd_chunk_or_delta(rev, kSpliceWindowBytes);
+    if (!chunk) return store_error(chunk.error());
+    if (auto* z = std::get_if<store::StoredZstdChunk>(&*chunk)) {
+      record["fieldsfollowing"] = fields_following(kind, z->size);
+      if (!sink.value(std::move(record)) || !sink.spliced_bytes(std::move(z->frame), z->size)) return sink_failure(sink);
+      return std::nullopt;
+    }
+    delta = std::move(std::get<store::StoredDelta>(*chunk));
+  } else {
+    auto d = log.stored_delta(rev);
+    if (!d) return store_error(d.error());
+    delta = std::move(*d);
+  }
+  record["fieldsfollowing"] = fields_following(kind, delta->data.size());
+  if (!sink.value(std::move(record)) || !sink.bytes(delta->data)) return sink_failure(sink);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -44,15 +73,15 @@ RepoError emit_revisions(const store::Revlog& log, std::span<const int> revs, co
     };
     const int stored_base = log.delta_parent(rev);
     if (client_has(stored_base)) {
-      auto delta = log.stored_delta(rev);
-      if (!delta) return store_error(delta.error());
       record["deltabasenode"] = node_value(log.node(stored_base));
-      record["fieldsfollowing"] = fields_following("delta", delta->data.size());
-      if (!sink.value(std::move(record)) || !sink.bytes(delta->data)) return sink_failure(sink);
+      if (auto failed = send_stored(log, rev, "delta", std::move(record), sink)) return failed;
+    } else if (const int base = client_has(e.p1) ? e.p1 : previous;
+               base == store::kNullRev && stored_base == store::kNullRev && sink.splices()) {
+      // A full text stored as one: its chunk is the revision.
+      if (auto failed = send_stored(log, rev, "revision", std::move(record), sink)) return failed;
     } else {
       auto text = log.rawtext(rev);
       if (!text) return store_error(text.error());
-      int base = client_has(e.p1) ? e.p1 : previous;
       if (base != store::kNullRev) {
         auto base_text = log.rawtext(base);
         if (!base_text) return store_error(base_text.error());

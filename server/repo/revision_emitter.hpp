@@ -5,7 +5,8 @@
 // followed by the revision bytes. Revisions go out in revlog order (parents
 // first). What is sent for a revision, first that applies:
 //   1. the stored delta, when its base is one the client has: emitted
-//      earlier in this response, or p1/p2 with haveparents;
+//      earlier in this response, or p1/p2 with haveparents; on a sink that
+//      splices (zstd-8mb-frames), a stored zstd chunk goes out as it is;
 //   2. a delta computed against p1 (if the client has it) or else the
 //      previously emitted revision;
 //   3. the full rawtext.

@@ -138,22 +138,22 @@ TEST_CASE("input streams: corrupt and oversized encoded payloads") {
 
 TEST_CASE("output stream: settings first, begin once, empty payloads plain") {
   OutputStream s(2, make_encoder(Encoding::Identity));
-  PlannedFrame f{2, 7, T::CommandResponse, command_response_flags::kContinuation, to_bytes("ab"), true};
+  PlannedFrame f{2, 7, T::CommandResponse, command_response_flags::kContinuation, to_bytes("ab"), true, {}};
   Bytes out;
   REQUIRE(s.render(f, out));
-  PlannedFrame eos{2, 7, T::CommandResponse, command_response_flags::kEos, {}, true};
+  PlannedFrame eos{2, 7, T::CommandResponse, command_response_flags::kEos, {}, true, {}};
   REQUIRE(s.render(eos, out));
   CHECK(test::hex(out) ==
         "0900000700020192486964656e74697479"  // stream-settings, stream-begin
         "02000007000204316162"                // encoded, continuation
         "0000000700020032");                  // eos, empty, not encoded
   CHECK(s.settings_sent());
-  PlannedFrame wrong{4, 7, T::CommandResponse, 0, {}, false};
+  PlannedFrame wrong{4, 7, T::CommandResponse, 0, {}, false, {}};
   CHECK_FALSE(s.render(wrong, out));
 
   OutputStream plain(1, nullptr);  // no encoder: no settings, no encoded flag
   Bytes p;
-  REQUIRE(plain.render(PlannedFrame{1, 1, T::CommandData, command_data_flags::kEos, to_bytes("x"), true}, p));
+  REQUIRE(plain.render(PlannedFrame{1, 1, T::CommandData, command_data_flags::kEos, to_bytes("x"), true, {}}, p));
   CHECK(test::hex(p) == "0100000100010122" "78");
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("output stream: encoded payloads larger than a frame are split") {
     OutputStream s(2, make_encoder(e), 1000);
     Bytes out;
     // A raw payload of exactly max size: incompressible, so it grows.
-    PlannedFrame f{2, 1, T::CommandResponse, command_response_flags::kEos, Bytes(noise.begin(), noise.begin() + 1000), true};
+    PlannedFrame f{2, 1, T::CommandResponse, command_response_flags::kEos, Bytes(noise.begin(), noise.begin() + 1000), true, {}};
     REQUIRE(s.render(f, out));
     auto frames = test::split_frames(out);
     REQUIRE(frames.size() == 3);  // settings, 1000 bytes, the rest
@@ -189,7 +189,7 @@ TEST_CASE("output stream: encoded payloads larger than a frame are split") {
     Bytes req;
     REQUIRE(up.render(PlannedFrame{3, 1, T::CommandRequest,
                                    command_request_flags::kNew | command_request_flags::kHaveData,
-                                   Bytes(noise.begin(), noise.begin() + 1100), true},
+                                   Bytes(noise.begin(), noise.begin() + 1100), true, {}},
                       req));
     auto parts = test::split_frames(req);
     REQUIRE(parts.size() == 3);

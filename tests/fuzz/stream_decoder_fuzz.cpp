@@ -56,7 +56,7 @@ Outcome decode(Encoding e, ByteView in, std::uint32_t seed, bool chunked) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const Encoding e = kEncodingPreference[data[0] % 3];
+  const Encoding e = kEncodingPreference[data[0] % std::size(kEncodingPreference)];
   const ByteView in(data + 2, size - 2);
   const Outcome whole = decode(e, in, data[1], false);
   const Outcome chunked = decode(e, in, data[1], true);

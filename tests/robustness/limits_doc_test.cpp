@@ -37,7 +37,8 @@ std::string limits_md() {
 // Flags that configure the server but bound nothing a peer can make it spend.
 const std::set<std::string> kNotLimits{"help",      "listen",        "port",      "token-file",
                                        "auth-ro",   "trusted-proxy", "log-format",
-                                       "access-log", "repo",          "verify-hashes"};
+                                       "access-log", "repo",          "verify-hashes",
+                                       "encodings"};
 
 // "--flag TYPE=DEFAULT (Env:...)" on the flag's --help line, as CLI11 prints it.
 std::map<std::string, std::string> help_flags(const std::string& help) {
