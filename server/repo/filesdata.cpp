@@ -17,7 +17,15 @@
 //     absent from the manifests the client derives links from, which makes
 //     a 5.8 client abort (notes §7.11).
 // Each (path, node) is sent once.
+//
+// A request for every changeset of the snapshot with haveparents (a clone
+// in one batch) selects every file revision whose linkrev the snapshot has,
+// with the linkrev's changeset as linknode, read from the filelog indexes
+// alone: no manifest is rebuilt. Mercurial's changegroup takes the same
+// shortcut for a full clone (its "fastpathlinkrev"). The paths are those the
+// changesets list.
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "server/repo/path_filter.hpp"
@@ -103,6 +111,54 @@ class IntroducedRevs {
 
 using LinkMap = std::unordered_map<store::Node, store::Node, store::NodeHash>;  // file node -> changeset
 
+CommandError too_many(const RepoCall& call) {
+  return CommandError{"too many file revisions requested (limit %s)", {std::to_string(call.options.max_file_revisions)}};
+}
+
+// The fast path for every changeset with haveparents (see the top).
+RepoError run_whole_repository(const RepoCall& call, const PathFilter& filter, const EmitFields& emit,
+                               RecordSink& sink) {
+  const auto& cl = call.snapshot.changelog();
+  std::set<std::string> paths;
+  for (int rev = 0; rev < cl.size(); ++rev) {
+    auto cs = call.snapshot.changeset(rev);
+    if (!cs) return store_error(cs.error());
+    for (const auto& path : cs->files) {
+      if (filter.matches(path)) paths.insert(path);
+    }
+  }
+  // Revisions of a commit still being written (linkrev past the snapshot's
+  // changelog) are not the snapshot's.
+  auto linked_revs = [&cl](const store::Revlog& log) {
+    std::vector<int> revs;
+    for (int r = 0; r < log.size(); ++r) {
+      if (log.entry(r).linkrev >= 0 && log.entry(r).linkrev < cl.size()) revs.push_back(r);
+    }
+    return revs;
+  };
+  // The counts come first (the header says them): one pass over the indexes.
+  std::size_t total = 0, total_paths = 0;
+  for (const auto& path : paths) {
+    auto log = call.snapshot.filelog(path);
+    if (!log) return store_error(log.error());
+    const std::size_t n = linked_revs(*log).size();
+    total += n;
+    total_paths += n > 0;
+    if (total > call.options.max_file_revisions) return too_many(call);
+  }
+  if (!sink.value(json{{"totalitems", total}, {"totalpaths", total_paths}})) return sink_failure(sink);
+  for (const auto& path : paths) {
+    auto log = call.snapshot.filelog(path);
+    if (!log) return store_error(log.error());
+    const std::vector<int> revs = linked_revs(*log);
+    if (revs.empty()) continue;
+    if (!sink.value(json{{"path", framing::cbor_bytes(path)}, {"totalitems", revs.size()}})) return sink_failure(sink);
+    auto linknode = [&cl, &log](int r) { return cl.node(log->entry(r).linkrev); };
+    if (auto e = emit_revisions(*log, revs, emit, linknode, sink)) return e;
+  }
+  return std::nullopt;
+}
+
 RepoError run(const RepoCall& call, RecordSink& sink) {
   auto revs = resolve_revisions(call, call.args["revisions"]);
   if (!revs) return revs.error();
@@ -110,6 +166,17 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   if (!filter) return filter.error();
   const bool haveparents = call.args["haveparents"].get<bool>();
   const auto& cl = call.snapshot.changelog();
+  const json& fields = call.args["fields"];
+  const EmitFields emit{.parents = has_field(fields, "parents"),
+                        .revision = has_field(fields, "revision"),
+                        .linknode = has_field(fields, "linknode"),
+                        .haveparents = haveparents};
+  // Requested revs are distinct and served: as many as the changelog has
+  // means every changeset.
+  if (haveparents && call.options.filesdata_whole_repository_fast_path &&
+      revs->size() == static_cast<std::size_t>(cl.size())) {
+    return run_whole_repository(call, *filter, emit, sink);
+  }
 
   std::map<std::string, LinkMap> selected;
   std::size_t total = 0;
@@ -118,8 +185,7 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   auto select = [&](const std::string& path, const store::Node& fnode, const store::Node& csnode) -> RepoError {
     if (!filter->matches(path)) return std::nullopt;
     if (selected[path].emplace(fnode, csnode).second && ++total > call.options.max_file_revisions)
-      return CommandError{"too many file revisions requested (limit %s)",
-                          {std::to_string(call.options.max_file_revisions)}};
+      return too_many(call);
     return std::nullopt;
   };
   for (int rev : *revs) {
@@ -171,11 +237,6 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   }
 
   if (!sink.value(json{{"totalitems", total}, {"totalpaths", selected.size()}})) return sink_failure(sink);
-  const json& fields = call.args["fields"];
-  EmitFields emit{.parents = has_field(fields, "parents"),
-                  .revision = has_field(fields, "revision"),
-                  .linknode = has_field(fields, "linknode"),
-                  .haveparents = haveparents};
   for (const auto& [path, links] : selected) {
     auto log = call.snapshot.filelog(path);
     if (!log) return store_error(log.error());

@@ -23,6 +23,10 @@ struct RepoCommandOptions {
   std::size_t max_changesets = 10000000;
   // File revisions one filesdata request may select.
   std::size_t max_file_revisions = 50000000;
+  // filesdata of every changeset with haveparents (a clone in one batch)
+  // takes the file revisions and linknodes from the filelog indexes alone;
+  // false: the general per-changeset selection (tests compare the two).
+  bool filesdata_whole_repository_fast_path = true;
   // Largest .hg/localtags read by lookup (committed .hgtags revisions are
   // bounded by the revlog's max_text_bytes).
   std::uint64_t max_localtags_bytes = std::uint64_t{16} << 20;

@@ -161,6 +161,35 @@ TEST_CASE("repo: filesdata of a full clone sends every file revision of the serv
   }
 }
 
+TEST_CASE("repo: filesdata of every changeset: the linkrev fast path answers as the general selection") {
+  for (std::string name : {"zstd", "zlib", "names", "empty"}) {
+    CAPTURE(name);
+    const json& o = oracle(name);
+    auto fast = registry_for(name);
+    repo::RepoCommandOptions general_options;
+    general_options.filesdata_whole_repository_fast_path = false;
+    auto general = registry_for(name, general_options);
+    std::vector<std::string> nodes;
+    for (std::size_t r = 0; r < o.at("changesets").size(); ++r) nodes.push_back(cs_node(o, static_cast<int>(r)));
+    for (const json& fields : {set_of({"linknode", "parents", "revision"}), set_of({"linknode"}), set_of({})}) {
+      CAPTURE(fields.dump());
+      const json args{{"revisions", explicit_nodes(nodes)}, {"fields", fields}, {"haveparents", true}};
+      CHECK(ok(fast, "filesdata", args) == ok(general, "filesdata", args));
+      json filtered = args;
+      filtered["pathfilter"] = {{"include", json::array({cbor_bytes("path:dir")})}};
+      CHECK(ok(fast, "filesdata", filtered) == ok(general, "filesdata", filtered));
+    }
+  }
+  // The limit holds on the fast path too.
+  repo::RepoCommandOptions few;
+  few.max_file_revisions = 2;
+  auto limited = registry_for("zstd", few);
+  std::vector<std::string> nodes;
+  for (std::size_t r = 0; r < oracle("zstd").at("changesets").size(); ++r) nodes.push_back(cs_node(oracle("zstd"), static_cast<int>(r)));
+  CHECK(fails(limited, "filesdata", {{"revisions", explicit_nodes(nodes)}, {"fields", set_of({})}, {"haveparents", true}}) ==
+        "too many file revisions requested (limit 2)");
+}
+
 TEST_CASE("repo: filesdata on a changeset that removes, renames and copies files (5.8 fails here)") {
   const json& o = oracle("zstd");
   auto reg = registry_for("zstd");
