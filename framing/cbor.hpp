@@ -59,6 +59,12 @@ void cbor_append_break(Bytes& out);
 // The head of a definite-length byte string of `length` bytes; the bytes
 // follow, written by the caller (in as many pieces as it likes).
 void cbor_append_bytes_head(std::uint64_t length, Bytes& out);
+// Pieces for writers that encode a value without building a json (hot
+// paths: one record per revision). Map keys are byte strings, as above.
+void cbor_append_bytes(ByteView b, Bytes& out);
+void cbor_append_uint(std::uint64_t v, Bytes& out);
+void cbor_append_array_head(std::uint64_t items, Bytes& out);
+void cbor_append_map_head(std::uint64_t pairs, Bytes& out);
 
 struct CborLimits {
   std::size_t max_depth = 64;                    // nesting of arrays and maps

@@ -133,5 +133,12 @@ void cbor_append_bytes_chunk(ByteView chunk, Bytes& out) {
 void cbor_append_break(Bytes& out) { out.push_back(0xFF); }
 
 void cbor_append_bytes_head(std::uint64_t length, Bytes& out) { put_head(kByteString, length, out); }
+void cbor_append_bytes(ByteView b, Bytes& out) {
+  put_head(kByteString, b.size(), out);
+  append(out, b);
+}
+void cbor_append_uint(std::uint64_t v, Bytes& out) { put_head(kUnsigned, v, out); }
+void cbor_append_array_head(std::uint64_t items, Bytes& out) { put_head(kArray, items, out); }
+void cbor_append_map_head(std::uint64_t pairs, Bytes& out) { put_head(kMap, pairs, out); }
 
 }  // namespace hgrpc::framing

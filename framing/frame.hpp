@@ -95,6 +95,8 @@ FrameHeader decode_header(const std::uint8_t in[kFrameHeaderSize]);
 // Appends header + payload to out. The header's length is set from payload;
 // a payload over kMaxPayloadWireLimit is a programmer error (std::length_error).
 void append_frame(Bytes& out, FrameHeader h, ByteView payload);
+// The same for a payload given in two parts (payload then more).
+void append_frame(Bytes& out, FrameHeader h, ByteView payload, ByteView more);
 
 // Names as Mercurial's human notation spells them.
 std::optional<FrameType> frame_type_from_name(std::string_view name);

@@ -235,7 +235,7 @@ hgrpc::unexpected<Error> OutputStream::refuse(OutputStreamError e, const std::st
 }
 
 void OutputStream::emit(std::uint16_t request_id, FrameType type, std::uint8_t flags,
-                        std::uint8_t sflags, ByteView payload, Bytes& out) {
+                        std::uint8_t sflags, ByteView payload, Bytes& out, ByteView more) {
   if (state_ == OutputStreamState::Fresh) {
     sflags |= stream_flags::kBegin;
     state_ = OutputStreamState::Open;
@@ -246,7 +246,7 @@ void OutputStream::emit(std::uint16_t request_id, FrameType type, std::uint8_t f
   h.stream_flags = sflags;
   h.type = static_cast<std::uint8_t>(type);
   h.flags = flags;
-  append_frame(out, h, payload);
+  append_frame(out, h, payload, more);
 }
 
 Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
@@ -274,7 +274,6 @@ Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
     scratch_.clear();
     auto r = splice ? encoder_->end_frame(f.payload, scratch_) : encoder_->encode(f.payload, scratch_);
     if (!r) return refuse(OutputStreamError::EncoderFailed, r.error().message);
-    if (splice) append(scratch_, f.spliced);
     if (scratch_.size() > max_frame_size_ && f.type != FrameType::CommandResponse &&
         f.type != FrameType::CommandData && f.type != FrameType::CommandRequest) {
       return refuse(OutputStreamError::UnsplittableFrame,
@@ -290,7 +289,7 @@ Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
     emit(f.request_id, FrameType::StreamSettings, settings_flags::kEos, 0, settings, out);
     ++frames;
   }
-  if (raw || scratch_.empty()) {  // empty: nothing to send yet; keep the frame for its flags
+  if (raw || (scratch_.empty() && !splice)) {  // empty: nothing to send yet; keep the frame for its flags
     emit(f.request_id, f.type, f.flags, 0, raw ? ByteView(f.payload) : ByteView(scratch_), out);
     return frames + 1;
   }
@@ -308,16 +307,22 @@ Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
     if (!last) fl |= command_request_flags::kMore;
     return fl;
   };
+  // The encoded payload, then the spliced bytes (not copied together): cut
+  // into frames of at most max_frame_size.
   ByteView rest = scratch_;
+  ByteView spliced = f.spliced;
   bool first = true;
-  while (rest.size() > max_frame_size_) {
-    emit(f.request_id, f.type, part_flags(first, false), stream_flags::kEncoded,
-         rest.first(max_frame_size_), out);
-    rest = rest.subspan(max_frame_size_);
+  while (rest.size() + spliced.size() > max_frame_size_) {
+    const std::size_t a = std::min(rest.size(), max_frame_size_);
+    const std::size_t b = max_frame_size_ - a;
+    emit(f.request_id, f.type, part_flags(first, false), stream_flags::kEncoded, rest.first(a), out,
+         spliced.first(b));
+    rest = rest.subspan(a);
+    spliced = spliced.subspan(b);
     first = false;
     ++frames;
   }
-  emit(f.request_id, f.type, part_flags(first, true), stream_flags::kEncoded, rest, out);
+  emit(f.request_id, f.type, part_flags(first, true), stream_flags::kEncoded, rest, out, spliced);
   return frames + 1;
 }
 

@@ -193,7 +193,7 @@ class OutputStream {
 
  private:
   void emit(std::uint16_t request_id, FrameType type, std::uint8_t flags,
-            std::uint8_t sflags, ByteView payload, Bytes& out);
+            std::uint8_t sflags, ByteView payload, Bytes& out, ByteView more = {});
   hgrpc::unexpected<Error> refuse(OutputStreamError e, const std::string& detail);
 
   std::uint8_t id_;

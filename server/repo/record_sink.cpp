@@ -17,8 +17,12 @@ bool ResponseRecordSink::value(json v) {
   // Values are small (records, node lists); their encoded size is what counts.
   framing::Bytes encoded;
   framing::cbor_encode(v, encoded);
-  if (!charge(encoded.size())) return false;
-  return sink_.encoded(encoded);
+  return encoded_value(encoded);
+}
+
+bool ResponseRecordSink::encoded_value(ByteView cbor) {
+  if (!charge(cbor.size())) return false;
+  return sink_.encoded(cbor);
 }
 
 bool ResponseRecordSink::bytes(ByteView data) {

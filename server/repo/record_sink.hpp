@@ -23,6 +23,8 @@ class RecordSink {
   virtual ~RecordSink() = default;
   // One CBOR value (a map, a list, ...).
   virtual bool value(json v) = 0;
+  // One CBOR value, already encoded (exactly one value).
+  virtual bool encoded_value(ByteView cbor) = 0;
   // One definite-length CBOR byte string holding `data`.
   virtual bool bytes(ByteView data) = 0;
   // Whether spliced_bytes() may be called: the response goes out on
@@ -42,6 +44,7 @@ class ResponseRecordSink final : public RecordSink {
  public:
   ResponseRecordSink(ResponseSink& sink, std::uint64_t max_output_bytes) : sink_(sink), max_(max_output_bytes) {}
   bool value(json v) override;
+  bool encoded_value(ByteView cbor) override;
   bool bytes(ByteView data) override;
   bool splices() const override { return sink_.splices(); }
   bool spliced_bytes(framing::Bytes zstd_frame, std::uint64_t size) override;
