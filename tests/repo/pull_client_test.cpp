@@ -139,7 +139,7 @@ cl::PullOptions pull_options() {
 
 }  // namespace
 
-TEST_CASE("pull: new commits, a branch, bookmarks and a phase move, as hg pull; a second pull is one request") {
+TEST_CASE("pull: new commits and a branch and bookmarks and a phase move as hg pull does them: a second pull is one request") {
   fs::path dir = scratch("pull");
   fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
   make_early(src);
@@ -166,7 +166,7 @@ TEST_CASE("pull: new commits, a branch, bookmarks and a phase move, as hg pull; 
   CHECK(summary->fetch.requests == 6);
   CHECK(hg_out(dest, "phase -r 'all()'") == "0: public\n1: public\n2: public\n3: draft\n4: draft\n5: draft\n");
 
-  SUBCASE("a second pull: one request body, no file changed") {
+  SUBCASE("a second pull: one request body and no file changed") {
     auto before = listing(dest);
     int again_requests = 0;
     auto again = cl::pull_repository(counted(in_process(served.registry), again_requests), served.descriptor, dest, pull_options());
@@ -176,7 +176,7 @@ TEST_CASE("pull: new commits, a branch, bookmarks and a phase move, as hg pull; 
     CHECK(again->bookmark_messages.empty());
     CHECK(listing(dest) == before);
   }
-  SUBCASE("with nothing new, a phase move and a moved bookmark still arrive in that one request") {
+  SUBCASE("with nothing new a phase move and a moved bookmark still arrive in that one request") {
     hg(src, "phase -p -r 5");
     hg(src, "bookmark -f -r 5 stays");
     int again_requests = 0;
@@ -191,7 +191,7 @@ TEST_CASE("pull: new commits, a branch, bookmarks and a phase move, as hg pull; 
   fs::remove_all(dir);
 }
 
-TEST_CASE("pull: a diverged repository finds the common heads; a divergent bookmark is stored as NAME@default") {
+TEST_CASE("pull: a diverged repository finds the common heads: a divergent bookmark is stored as NAME@default") {
   fs::path dir = scratch("pull-diverged");
   fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
   make_early(src);
@@ -222,7 +222,7 @@ TEST_CASE("pull: a diverged repository finds the common heads; a divergent bookm
   fs::remove_all(dir);
 }
 
-TEST_CASE("pull -r: only that revision and its ancestors, as hg pull -r") {
+TEST_CASE("pull -r: only that revision and its ancestors as hg pull -r") {
   fs::path dir = scratch("pull-rev");
   fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
   make_early(src);
@@ -274,7 +274,7 @@ TEST_CASE("pull: a wrong file text from the server leaves every file of the repo
   fs::remove_all(dir);
 }
 
-TEST_CASE("pull: a killed pull leaves a journal and its locks; the next pull rolls it back, breaks them and succeeds") {
+TEST_CASE("pull: a killed pull leaves a journal and its locks: the next pull rolls it back and breaks them and succeeds") {
   fs::path dir = scratch("pull-killed");
   fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
   make_early(src);
@@ -316,7 +316,7 @@ TEST_CASE("pull: a killed pull leaves a journal and its locks; the next pull rol
   fs::remove_all(dir);
 }
 
-TEST_CASE("pull: a lock a live process holds is waited for, then the error names its holder") {
+TEST_CASE("pull: a lock a live process holds is waited for: then the error names its holder") {
   fs::path dir = scratch("pull-locked");
   fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
   make_early(src);
