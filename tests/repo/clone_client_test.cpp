@@ -78,3 +78,28 @@ TEST_CASE("clone: a server sending a wrong file text is refused and leaves no de
   CHECK(fs::is_empty(dir));  // neither dest nor its temporary directory
   fs::remove_all(dir);
 }
+
+TEST_CASE("clone -r: only those heads and their ancestors as hg clone -r") {
+  srv::CommandRegistry registry = srv::CommandRegistry::standard();
+  repo::register_repository_commands(registry, open_repo("zstd"));
+  const json descriptor = srv::capabilities_map(registry, srv::CommandLimits{});
+  fs::path dir = scratch("clone-rev");
+  cl::CloneOptions options;
+  options.checkout = false;
+  options.revs = {"5", "2"};
+  auto summary = cl::clone_repository(in_process(registry), descriptor, dir / "dest", options);
+  REQUIRE_MESSAGE(summary.has_value(), summary.error().message);
+  CHECK(summary->requests == 4);  // heads + known + 2 lookups; changesetdata; manifestdata; filesdata
+  std::string cmd = "HGRCPATH=/dev/null hg clone -q --pull -U -r 5 -r 2 " + shell_quote((fixtures() / "zstd").string()) + " " +
+                    shell_quote((dir / "ref").string());
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  CHECK(compare("store", dir / "ref", dir / "dest") == "");
+  CHECK(summary->changesets < oracle("zstd").at("changesets").size());
+
+  options.revs = {"no-such-rev"};
+  auto bad = cl::clone_repository(in_process(registry), descriptor, dir / "bad", options);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message == "lookup: unknown revision 'no-such-rev'");
+  CHECK_FALSE(fs::exists(dir / "bad"));
+  fs::remove_all(dir);
+}
