@@ -380,7 +380,12 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
   options.source_url = c.url;
   options.checkout = !c.noupdate;
   options.revs = c.revs;
-  auto summary = clone_repository(http_exchange(*transport, session_options(g, "")), *descriptor, dest, options);
+  ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
+  options.on_progress = [&](const FetchSummary& counts, double fraction) {
+    progress.set_work(progress_counts(counts), fraction);
+  };
+  auto summary = clone_repository(http_exchange(*transport, session_options(g, ""), &progress), *descriptor, dest, options);
+  progress.finish();
   if (!summary) return report({summary.error().kind, "clone: " + summary.error().message});
   if (c.json_summary) {
     json out{{"destination", dest},
@@ -446,7 +451,12 @@ int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
   options.on_wait = [&](const std::string& message) {
     if (!g.quiet) std::fprintf(stderr, "%s\n", message.c_str());
   };
-  auto summary = pull_repository(http_exchange(*transport, session_options(g, "")), *descriptor, dest, options);
+  ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
+  options.on_progress = [&](const FetchSummary& counts, double fraction) {
+    progress.set_work(progress_counts(counts), fraction);
+  };
+  auto summary = pull_repository(http_exchange(*transport, session_options(g, ""), &progress), *descriptor, dest, options);
+  progress.finish();
   if (!summary) return report({summary.error().kind, "pull: " + summary.error().message});
   if (summary->recovered && !g.quiet) {
     std::fprintf(stderr, "rolled back an interrupted transaction (store/%s)\n", store::kJournalName);

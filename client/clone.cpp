@@ -52,7 +52,9 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
   if (!writer) return from_store(writer.error());
   auto heads = clone_heads(exchange, options, fetch_summary);
   if (!heads) return hgrpc::unexpected<ClientError>(heads.error());
-  auto fetched = fetch_changesets(exchange, descriptor, *writer, {}, *heads, FetchOptions{}, fetch_summary);
+  FetchOptions fetch_options;
+  fetch_options.on_progress = options.on_progress;
+  auto fetched = fetch_changesets(exchange, descriptor, *writer, {}, *heads, fetch_options, fetch_summary);
   if (!fetched) return hgrpc::unexpected<ClientError>(fetched.error());
 
   // A fresh repository: rev r is fetched->added[r].

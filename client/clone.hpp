@@ -24,6 +24,7 @@ struct CloneOptions {
   std::string source_url;  // written to .hg/hgrc as [paths] default
   bool checkout = true;    // false: -U
   std::vector<std::string> revs;  // -r: only these heads and their ancestors
+  FetchProgress on_progress;
 };
 
 struct CloneSummary {

@@ -104,6 +104,11 @@ std::vector<Node> slice(const std::vector<Node>& all, std::size_t start, std::si
 
 }  // namespace
 
+std::string progress_counts(const FetchSummary& c) {
+  return "changesets " + std::to_string(c.changesets) + ", manifests " + std::to_string(c.manifests) + "/" +
+         std::to_string(c.manifests_expected) + ", file revisions " + std::to_string(c.file_revisions);
+}
+
 ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSummary& summary,
                                              const std::vector<Call>& calls) {
   auto outcomes = exchange(calls);
@@ -214,9 +219,23 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     pending.push_back(*rev);
   }
   summary.changesets += pending.size();
+  summary.manifests_expected += manifest_order.size();
+
+  // Progress: changesetdata, then each batch, one step each.
+  const std::size_t manifest_batch = batch_size(descriptor, "manifestdata", 10000);
+  const std::size_t files_batch = batch_size(descriptor, "filesdata", 50000);
+  const double steps = 1.0 + static_cast<double>((manifest_order.size() + manifest_batch - 1) / manifest_batch) +
+                       static_cast<double>((fetched.added.size() + files_batch - 1) / files_batch);
+  double steps_done = 1;
+  std::uint64_t since_report = 0;
+  auto report = [&](double within_step, bool force) {
+    if (!options.on_progress || (!force && ++since_report < 256)) return;
+    since_report = 0;
+    options.on_progress(summary, std::min(1.0, (steps_done + within_step) / steps));
+  };
+  report(0, true);
 
   // Manifests, in batches.
-  const std::size_t manifest_batch = batch_size(descriptor, "manifestdata", 10000);
   for (std::size_t start = 0; start < manifest_order.size(); start += manifest_batch) {
     std::vector<Node> batch = slice(manifest_order, start, manifest_batch);
     json margs{{"tree", framing::cbor_bytes(std::string_view(""))}, {"nodes", node_list(batch)},
@@ -225,7 +244,7 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     if (!mvalues) return hgrpc::unexpected<ClientError>(mvalues.error());
     std::uint64_t total = mvalues->empty() ? ~std::uint64_t{0} : count_of((*mvalues)[0], "totalitems");
     if (total != batch.size()) return protocol("manifestdata: totalitems does not match the " + std::to_string(batch.size()) + " nodes asked for");
-    std::size_t pos = 1;
+    std::size_t pos = 1, in_batch = 0;
     auto read = read_revisions("manifestdata", *mvalues, pos, total, summary, [&](const json&, store::IncomingRevision& rev) -> ClientResult<void> {
       auto link = manifest_linkrev.find(rev.node);
       if (link == manifest_linkrev.end()) return protocol("manifestdata: node " + store::hex(rev.node) + " was not asked for");
@@ -233,13 +252,15 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
       auto added = writer.manifestlog().add(rev);
       if (!added) return from_store(added.error());
       summary.manifests += 1;
+      report(static_cast<double>(++in_batch) / static_cast<double>(batch.size()), false);
       return {};
     });
     if (!read) return hgrpc::unexpected<ClientError>(read.error());
+    steps_done += 1;
+    report(0, true);
   }
 
   // File revisions, in batches of changesets.
-  const std::size_t files_batch = batch_size(descriptor, "filesdata", 50000);
   std::set<std::string> paths_seen;
   for (std::size_t start = 0; start < fetched.added.size(); start += files_batch) {
     json fargs{{"revisions", json::array({json{{"type", framing::cbor_bytes(std::string_view("changesetexplicit"))},
@@ -267,10 +288,13 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
         auto added = (*filelog)->add(rev);
         if (!added) return from_store(added.error());
         summary.file_revisions += 1;
+        report(static_cast<double>(p) / static_cast<double>(paths), false);
         return {};
       });
       if (!read) return hgrpc::unexpected<ClientError>(read.error());
     }
+    steps_done += 1;
+    report(0, true);
   }
 
   // Last, the changesets (see the header).
@@ -282,12 +306,15 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   return fetched;
 }
 
-Exchange http_exchange(HttpTransport& transport, const SessionOptions& options) {
-  return [&transport, options](const std::vector<Call>& calls) -> ClientResult<std::vector<Outcome>> {
+Exchange http_exchange(HttpTransport& transport, const SessionOptions& options, ProgressLine* progress) {
+  return [&transport, options, progress](const std::vector<Call>& calls) -> ClientResult<std::vector<Outcome>> {
     std::vector<Outcome> outcomes(calls.size());
-    auto ran = run_calls(transport, calls, options, [&](std::size_t index, Outcome&& o) {
-      if (index < outcomes.size()) outcomes[index] = std::move(o);
-    });
+    auto ran = run_calls(
+        transport, calls, options,
+        [&](std::size_t index, Outcome&& o) {
+          if (index < outcomes.size()) outcomes[index] = std::move(o);
+        },
+        progress);
     if (!ran) return hgrpc::unexpected<ClientError>(ran.error());
     return outcomes;
   };

@@ -29,8 +29,9 @@ namespace hgrpc::client {
 // Runs calls in one request body; their outcomes in call order.
 using Exchange = std::function<ClientResult<std::vector<Outcome>>(const std::vector<Call>& calls)>;
 
-// An Exchange over HTTP: one run_calls per request body.
-Exchange http_exchange(HttpTransport& transport, const SessionOptions& options);
+// An Exchange over HTTP: one run_calls per request body (bytes counted
+// in `progress`, if given).
+Exchange http_exchange(HttpTransport& transport, const SessionOptions& options, ProgressLine* progress = nullptr);
 
 struct FetchSummary {
   std::uint64_t changesets = 0;
@@ -39,6 +40,7 @@ struct FetchSummary {
   std::uint64_t files = 0;           // distinct paths among the file revisions
   std::uint64_t revision_bytes = 0;  // received texts and deltas
   std::uint64_t requests = 0;        // request bodies (the handshake not counted)
+  std::uint64_t manifests_expected = 0;  // known once changesetdata is read
 };
 
 // Runs `calls` in one body (counted in summary.requests); a command error
@@ -52,8 +54,18 @@ ClientResult<store::Node> node_of_lookup(const std::string& key, const Outcome& 
 framing::json node_list(const std::vector<store::Node>& nodes);
 Call lookup_call(const std::string& key);
 
+// Called as revisions are written (every few hundred, and at the end of
+// each response) with the counts so far and the share of the fetch done:
+// changesetdata, each manifestdata batch and each filesdata batch are one
+// step each, interpolated within a batch.
+using FetchProgress = std::function<void(const FetchSummary& counts, double fraction)>;
+
+// "changesets 12, manifests 3/12, file revisions 40" for the progress line.
+std::string progress_counts(const FetchSummary& counts);
+
 struct FetchOptions {
   bool want_phases_and_bookmarks = true;  // changesetdata fields phase and bookmarks
+  FetchProgress on_progress;
 };
 
 // What changesetdata said besides the revisions.

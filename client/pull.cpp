@@ -292,6 +292,7 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
   if (!writer) return from_store(writer.error());
   FetchOptions fetch_options;
   fetch_options.want_phases_and_bookmarks = false;  // from listkeys (see the header)
+  fetch_options.on_progress = options.on_progress;
   auto fetched = fetch_changesets(exchange, descriptor, *writer, common, fetch_heads, fetch_options, summary.fetch);
   if (!fetched) return hgrpc::unexpected<ClientError>(fetched.error());
   for (std::size_t i = 0; i < fetched->added.size(); ++i) {

@@ -48,6 +48,7 @@ struct PullOptions {
   std::size_t discovery_sample = 200;  // nodes per known() round after the first
   std::chrono::milliseconds lock_timeout = std::chrono::seconds(600);
   std::function<void(const std::string& message)> on_wait;  // "waiting for lock ..."
+  FetchProgress on_progress;
 };
 
 struct PullSummary {

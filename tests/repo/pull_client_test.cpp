@@ -149,7 +149,10 @@ TEST_CASE("pull: new commits and a branch and bookmarks and a phase move as hg p
   make_later(src);
 
   int requests = 0;
-  auto summary = cl::pull_repository(counted(in_process(served.registry), requests), served.descriptor, dest, pull_options());
+  std::vector<std::pair<std::string, double>> progress;
+  cl::PullOptions options = pull_options();
+  options.on_progress = [&](const cl::FetchSummary& c, double f) { progress.emplace_back(cl::progress_counts(c), f); };
+  auto summary = cl::pull_repository(counted(in_process(served.registry), requests), served.descriptor, dest, options);
   REQUIRE_MESSAGE(summary.has_value(), summary.error().message);
   hg(ref, "pull -q");
   CHECK(compare("store", ref, dest) == "");
@@ -164,6 +167,13 @@ TEST_CASE("pull: new commits and a branch and bookmarks and a phase move as hg p
   // discovery; changesetdata; manifestdata 2 + 1; filesdata 2 + 1
   CHECK(requests == 1 + 1 + 2 + 2);
   CHECK(summary->fetch.requests == 6);
+  // Progress after changesetdata and after each of the 2 + 2 batches (of 5 steps).
+  CHECK(progress == std::vector<std::pair<std::string, double>>{
+                        {"changesets 3, manifests 0/3, file revisions 0", 0.2},
+                        {"changesets 3, manifests 2/3, file revisions 0", 0.4},
+                        {"changesets 3, manifests 3/3, file revisions 0", 0.6},
+                        {"changesets 3, manifests 3/3, file revisions 2", 0.8},
+                        {"changesets 3, manifests 3/3, file revisions 3", 1.0}});
   CHECK(hg_out(dest, "phase -r 'all()'") == "0: public\n1: public\n2: public\n3: draft\n4: draft\n5: draft\n");
 
   SUBCASE("a second pull: one request body and no file changed") {
