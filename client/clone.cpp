@@ -68,6 +68,9 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
   for (const auto& [name, node] : fetched->bookmarks)
     if (rev_of.contains(node)) bookmarks.emplace(name, node);
   writer->set_bookmarks(std::move(bookmarks));
+  // Phases and bookmarks, then the changelog (see client/fetch.hpp).
+  if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
+  if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
   if (auto committed = writer->commit(); !committed) return from_store(committed.error());
 
   CloneSummary summary;

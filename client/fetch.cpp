@@ -163,7 +163,7 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   json args{{"revisions", json::array({json{{"type", framing::cbor_bytes(std::string_view("changesetdagrange"))},
                                             {"roots", node_list(roots)}, {"heads", node_list(heads)}}})},
             {"fields", field_set(fields)}};
-  // Kept until the end: the changesets are written from it, last.
+  // Kept in `fetched`: the changesets are written from it, last.
   auto values = call(exchange, summary, "changesetdata", std::move(args));
   if (!values) return hgrpc::unexpected<ClientError>(values.error());
   if (values->empty() || count_of((*values)[0], "totalitems") == ~std::uint64_t{0}) {
@@ -297,13 +297,18 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     report(0, true);
   }
 
-  // Last, the changesets (see the header).
-  for (const auto& rev : pending) {
-    auto added = cl.add(rev);
+  fetched.pending = std::move(pending);
+  fetched.response = std::move(*values);  // the pending revisions' data stays where it is
+  return fetched;
+}
+
+ClientResult<void> append_changesets(store::RepositoryWriter& writer, const FetchedChangesets& fetched) {
+  for (const auto& rev : fetched.pending) {
+    auto added = writer.changelog().add(rev);
     if (!added) return from_store(added.error());
     if (*added != rev.linkrev) return protocol("00changelog.i: node " + store::hex(rev.node) + " was written as rev " + std::to_string(*added) + ", not " + std::to_string(rev.linkrev));
   }
-  return fetched;
+  return {};
 }
 
 Exchange http_exchange(HttpTransport& transport, const SessionOptions& options, ProgressLine* progress) {

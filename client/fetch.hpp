@@ -5,12 +5,15 @@
 // (manifestdata, filesdata in the server's recommended batch sizes,
 // haveparents), every revision hash-checked by store::RepositoryWriter.
 //
-// The changelog is written last, after the manifests and filelogs (the
-// linkrevs are known beforehand from its current length): a reader of the
-// repository never sees a changeset whose manifest or files are not yet
-// there. That is what Mercurial's changelog diversion (00changelog.i.a)
-// achieves; here the received changesets simply wait in memory, where the
-// changesetdata response already is.
+// The changelog is written last (append_changesets), after the manifests
+// and filelogs and after the phaseroots and bookmarks (the linkrevs are
+// known beforehand from its current length): a reader of the repository
+// never sees a changeset whose manifest or files are not yet there, nor a
+// new draft changeset before its phase root (it would read as public).
+// Readers ignore roots and bookmarks on nodes the changelog lacks. That is
+// what Mercurial's changelog diversion (00changelog.i.a) achieves; here the
+// received changesets simply wait in memory, where the changesetdata
+// response already is.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -75,13 +78,19 @@ struct FetchedChangesets {
   std::vector<store::Phase> added_phases;  // theirs (with want_phases_and_bookmarks)
   std::vector<store::Node> public_nodes;   // phase-only records: public on the server
   std::map<std::string, store::Node> bookmarks;
+  // Not yet written: the changesets (their data points into the response).
+  std::vector<framing::json> response;
+  std::vector<store::IncomingRevision> pending;
 };
 
-// Fetches ::heads - ::roots into `writer` (not committed). Changesets the
-// repository has already are skipped.
+// Fetches ::heads - ::roots into `writer` (not committed), all but the
+// changelog. Changesets the repository has already are skipped.
 ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const framing::json& descriptor,
                                                  store::RepositoryWriter& writer, const std::vector<store::Node>& roots,
                                                  const std::vector<store::Node>& heads, const FetchOptions& options,
                                                  FetchSummary& summary);
+
+// Appends the fetched changesets to the changelog: the last write.
+ClientResult<void> append_changesets(store::RepositoryWriter& writer, const FetchedChangesets& fetched);
 
 }  // namespace hgrpc::client
