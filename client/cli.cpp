@@ -412,6 +412,7 @@ struct PullCliOptions {
   std::vector<std::string> revs;
   bool json_summary = false;
   int lock_timeout = 600;
+  std::size_t discovery_sample = 200;
 };
 
 int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
@@ -448,6 +449,7 @@ int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
   options.source_url = url;
   options.revs = c.revs;
   options.lock_timeout = std::chrono::seconds(c.lock_timeout);
+  options.discovery_sample = c.discovery_sample;
   options.on_wait = [&](const std::string& message) {
     if (!g.quiet) std::fprintf(stderr, "%s\n", message.c_str());
   };
@@ -610,6 +612,10 @@ int run_cli(int argc, char** argv) {
   pull_cmd->add_option("--lock-timeout", pull_opts.lock_timeout,
                        "Seconds to wait for a lock another process holds (Mercurial's ui.timeout)")
       ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  pull_cmd->add_option("--discovery-sample", pull_opts.discovery_sample,
+                       "Nodes asked per known() round after the first, when local changesets are unknown to the server")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
 
   auto* frames = app.add_subcommand("frames", "Framed bodies to human frame notation and back");

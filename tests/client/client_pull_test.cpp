@@ -90,7 +90,7 @@ TEST_CASE("hgrpc pull: from hgrpcd into a clone: then hg's own pull from hg serv
   CHECK(nodes(dest) == nodes(src));
   CHECK(hg(dest, {"bookmarks", "-T", "{bookmark} {rev}\n"}).out == "top 2\n");
 
-  auto again = run_hgrpc({"pull", dest.string(), "--json"});
+  auto again = run_hgrpc({"pull", dest.string(), "--json", "--discovery-sample", "1", "--lock-timeout", "0"});
   REQUIRE_MESSAGE(again.exit_code == 0, again.err);
   json summary = json::parse(again.out);
   CHECK(summary.at("requests") == 1);

@@ -348,3 +348,25 @@ TEST_CASE("pull: a lock a live process holds is waited for: then the error names
   CHECK(listing(dest) == before);  // the wlock taken meanwhile is released again
   fs::remove_all(dir);
 }
+
+TEST_CASE("pull: a malformed known answer is a protocol error naming it and changes nothing") {
+  fs::path dir = scratch("pull-bad-known");
+  fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
+  make_early(src);
+  Served served(src);
+  clone_both(served, src, dest, ref);
+  make_later(src);
+  const auto before = listing(dest);
+  auto inner = in_process(served.registry);
+  cl::Exchange short_known = [inner](const std::vector<cl::Call>& calls) {
+    auto outcomes = inner(calls);
+    if (outcomes && calls.size() > 1 && calls[1].command == "known") (*outcomes)[1].values[0] = json::binary({});
+    return outcomes;
+  };
+  auto summary = cl::pull_repository(short_known, served.descriptor, dest, pull_options());
+  REQUIRE_FALSE(summary.has_value());
+  CHECK(summary.error().kind == cl::ErrorKind::Protocol);
+  CHECK(summary.error().message == "known: expected one byte string of 1 flags");
+  CHECK(listing(dest) == before);
+  fs::remove_all(dir);
+}
