@@ -1,8 +1,10 @@
 #include "client/cli.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -12,12 +14,14 @@
 
 #include "client/arg_spec.hpp"
 #include "client/clone.hpp"
+#include "client/pull.hpp"
 #include "client/files.hpp"
 #include "client/frames_tool.hpp"
 #include "client/json_value.hpp"
 #include "client/session.hpp"
 #include "client/transport.hpp"
 #include "client/url.hpp"
+#include "store/transaction.hpp"
 
 namespace hgrpc::client {
 namespace {
@@ -354,6 +358,7 @@ ClientResult<json> api_descriptor(const GlobalOptions& g, HttpTransport& transpo
 struct CloneCliOptions {
   std::string url;
   std::string dest;
+  std::vector<std::string> revs;
   bool noupdate = false;
   bool json_summary = false;
   std::string encoding;  // empty: offer every profile
@@ -376,7 +381,13 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
   CloneOptions options;
   options.source_url = c.url;
   options.checkout = !c.noupdate;
-  auto summary = clone_repository(http_exchange(*transport, session_options(g, c.encoding)), *descriptor, dest, options);
+  options.revs = c.revs;
+  ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
+  options.on_progress = [&](const FetchSummary& counts, double fraction) {
+    progress.set_work(progress_counts(counts), fraction);
+  };
+  auto summary = clone_repository(http_exchange(*transport, session_options(g, c.encoding), &progress), *descriptor, dest, options);
+  progress.finish();
   if (!summary) return report({summary.error().kind, "clone: " + summary.error().message});
   if (c.json_summary) {
     json out{{"destination", dest},
@@ -393,6 +404,90 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
                            summary->manifests, summary->file_revisions));
     if (!summary->checked_out_node.empty()) {
       print_line(fmt::format("{} files checked out at {}", summary->checked_out_files, summary->checked_out_node));
+    }
+  }
+  return kExitOk;
+}
+
+struct PullCliOptions {
+  std::vector<std::string> positional;  // [DEST] [URL]
+  std::vector<std::string> revs;
+  bool json_summary = false;
+  int lock_timeout = 600;
+  std::size_t discovery_sample = 200;
+  std::string encoding;  // empty: offer every profile
+};
+
+int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
+  // One argument is the URL if it has a scheme, else DEST.
+  std::string dest_arg, url;
+  if (c.positional.size() == 2) {
+    dest_arg = c.positional[0];
+    url = c.positional[1];
+  } else if (c.positional.size() == 1) {
+    (c.positional[0].find("://") != std::string::npos ? url : dest_arg) = c.positional[0];
+  }
+  std::filesystem::path dest;
+  if (dest_arg.empty()) {
+    std::error_code ec;
+    auto found = find_repository(std::filesystem::current_path(ec));
+    if (!found) return report({ErrorKind::Usage, "pull: no repository found in the current directory or above (give DEST)"});
+    dest = *found;
+  } else {
+    dest = dest_arg;
+    if (!std::filesystem::is_directory(dest / ".hg")) {
+      return report({ErrorKind::Usage, "pull: '" + dest.string() + "' is not a repository (no .hg)"});
+    }
+  }
+  if (url.empty()) {
+    auto path = default_path(dest);
+    if (!path) return report({ErrorKind::Usage, "pull: give URL (" + (dest / ".hg/hgrc").string() + " has no [paths] default)"});
+    url = *path;
+  }
+  auto transport = open_transport(g, url);
+  if (!transport) return report({transport.error().kind, "pull: " + transport.error().message});
+  auto descriptor = api_descriptor(g, *transport);
+  if (!descriptor) return report({descriptor.error().kind, "pull: " + descriptor.error().message});
+  PullOptions options;
+  options.source_url = url;
+  options.revs = c.revs;
+  options.lock_timeout = std::chrono::seconds(c.lock_timeout);
+  options.discovery_sample = c.discovery_sample;
+  options.on_wait = [&](const std::string& message) {
+    if (!g.quiet) std::fprintf(stderr, "%s\n", message.c_str());
+  };
+  ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
+  options.on_progress = [&](const FetchSummary& counts, double fraction) {
+    progress.set_work(progress_counts(counts), fraction);
+  };
+  auto summary = pull_repository(http_exchange(*transport, session_options(g, c.encoding), &progress), *descriptor, dest, options);
+  progress.finish();
+  if (!summary) return report({summary.error().kind, "pull: " + summary.error().message});
+  if (summary->recovered && !g.quiet) {
+    std::fprintf(stderr, "rolled back an interrupted transaction (store/%s)\n", store::kJournalName);
+  }
+  const auto& f = summary->fetch;
+  if (c.json_summary) {
+    json out{{"destination", dest.string()},
+             {"source", url},
+             {"changesets", f.changesets},
+             {"manifests", f.manifests},
+             {"file_revisions", f.file_revisions},
+             {"files", f.files},
+             {"revision_bytes", f.revision_bytes},
+             {"requests", f.requests + (transport->url().direct_api ? 1 : 0)},
+             {"discovery_rounds", summary->discovery_rounds},
+             {"common_heads", summary->common_heads},
+             {"phase_changes", summary->phase_changes},
+             {"bookmarks", summary->bookmark_messages},
+             {"recovered", summary->recovered}};
+    print_line(out.dump());
+  } else if (!g.quiet) {
+    for (const auto& m : summary->bookmark_messages) print_line(m);
+    if (f.changesets == 0) {
+      print_line("no changes found");
+    } else {
+      print_line(fmt::format("added {} changesets with {} changes to {} files", f.changesets, f.file_revisions, f.files));
     }
   }
   return kExitOk;
@@ -499,8 +594,34 @@ int run_cli(int argc, char** argv) {
   clone_cmd->add_option("URL", clone_opts.url, "Server URL")->required();
   clone_cmd->add_option("DEST", clone_opts.dest, "Destination directory (must not exist)");
   clone_cmd->add_flag("-U,--noupdate", clone_opts.noupdate, "Do not check out a working copy");
+  clone_cmd->add_option("-r,--rev", clone_opts.revs,
+                        "Clone only this revision (as the server's lookup resolves it) and its ancestors; repeatable")
+      ->allow_extra_args(false);
   clone_cmd->add_flag("--json", clone_opts.json_summary, "Print a JSON summary line");
   add_encoding_option(clone_cmd, clone_opts.encoding);
+
+  PullCliOptions pull_opts;
+  auto* pull_cmd = app.add_subcommand(
+      "pull",
+      "Pull into DEST (default: the repository containing the current directory) what the server\n"
+      "at URL (default: DEST's [paths] default) has and DEST lacks: changesets, manifests and file\n"
+      "revisions, hash-checked, then phase moves and bookmarks as hg pull applies them. One\n"
+      "argument is the URL if it has a scheme (http://), else DEST. Takes DEST's wlock and store\n"
+      "lock; an interrupted pull leaves DEST as it was, and the next one rolls its journal back.");
+  pull_cmd->add_option("DEST_URL", pull_opts.positional, "[DEST] [URL]")->expected(0, 2);
+  pull_cmd->add_option("-r,--rev", pull_opts.revs,
+                       "Pull only this revision (as the server's lookup resolves it) and its ancestors; repeatable")
+      ->allow_extra_args(false);
+  pull_cmd->add_flag("--json", pull_opts.json_summary, "Print a JSON summary line");
+  add_encoding_option(pull_cmd, pull_opts.encoding);
+  pull_cmd->add_option("--lock-timeout", pull_opts.lock_timeout,
+                       "Seconds to wait for a lock another process holds (Mercurial's ui.timeout)")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
+  pull_cmd->add_option("--discovery-sample", pull_opts.discovery_sample,
+                       "Nodes asked per known() round after the first, when local changesets are unknown to the server")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
 
   auto* frames = app.add_subcommand("frames", "Framed bodies to human frame notation and back");
   frames->require_subcommand(1);
@@ -527,6 +648,7 @@ int run_cli(int argc, char** argv) {
 
   if (*caps) return cmd_capabilities(g, url);
   if (*clone_cmd) return cmd_clone(g, clone_opts);
+  if (*pull_cmd) return cmd_pull(g, pull_opts);
   if (*call_cmd) return cmd_call(g, call);
   if (*batch) return cmd_batch(g, url, batch_file, batch_encoding);
   if (*apply) return cmd_patch(g, "applypatches", apply_opts);

@@ -1,9 +1,9 @@
 #pragma once
 // `hgrpc clone`: the request sequence of Mercurial 5.8.1's exchangev2 clone
-// (heads + known, changesetdata of the whole DAG with bookmarks, parents,
-// phase and revision; manifestdata and filesdata in the server's
-// recommended batch sizes, haveparents), every revision hash-checked and
-// written by store::RepositoryWriter into DEST.hgrpc-tmp-XXXXXX beside DEST,
+// (heads + known, and a lookup of each -r REV, in one body; then
+// client/fetch.hpp's fetch of the whole DAG, or of the REVs' ancestors, with
+// bookmarks and phases) written by store::RepositoryWriter into
+// DEST.hgrpc-tmp-XXXXXX beside DEST,
 // checked out (unless disabled) and renamed to DEST at the end. On any
 // failure the temporary directory is removed: no DEST appears.
 //
@@ -16,17 +16,15 @@
 #include <vector>
 
 #include "client/errors.hpp"
-#include "client/outcome.hpp"
-#include "client/session.hpp"
+#include "client/fetch.hpp"
 
 namespace hgrpc::client {
-
-// Runs calls in one request body; their outcomes in call order.
-using Exchange = std::function<ClientResult<std::vector<Outcome>>(const std::vector<Call>& calls)>;
 
 struct CloneOptions {
   std::string source_url;  // written to .hg/hgrc as [paths] default
   bool checkout = true;    // false: -U
+  std::vector<std::string> revs;  // -r: only these heads and their ancestors
+  FetchProgress on_progress;
 };
 
 struct CloneSummary {
@@ -43,8 +41,5 @@ struct CloneSummary {
 // apis[exp-http-v2-0003], or the capabilities command's answer).
 ClientResult<CloneSummary> clone_repository(const Exchange& exchange, const framing::json& descriptor,
                                             const std::filesystem::path& dest, const CloneOptions& options);
-
-// An Exchange over HTTP: one run_calls per request body.
-Exchange http_exchange(HttpTransport& transport, const SessionOptions& options);
 
 }  // namespace hgrpc::client

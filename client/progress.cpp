@@ -33,6 +33,23 @@ std::string ProgressLine::format(std::uint64_t sent, std::uint64_t received, dou
                      human_size(static_cast<double>(received)), human_size(rate));
 }
 
+std::string ProgressLine::format_work(const std::string& counts, double fraction, std::uint64_t sent,
+                                      std::uint64_t received, double seconds) {
+  std::string line = counts + ": " + format(sent, received, seconds);
+  if (fraction > 0 && fraction < 1) {
+    const auto left = static_cast<std::uint64_t>(seconds * (1 - fraction) / fraction + 0.5);
+    line += left >= 3600 ? fmt::format(", ETA {}:{:02}:{:02}", left / 3600, left / 60 % 60, left % 60)
+                         : fmt::format(", ETA {}:{:02}", left / 60, left % 60);
+  }
+  return line;
+}
+
+void ProgressLine::set_work(std::string counts, double fraction) {
+  counts_ = std::move(counts);
+  fraction_ = fraction;
+  maybe_draw(false);
+}
+
 void ProgressLine::add_sent(std::uint64_t n) {
   sent_ += n;
   maybe_draw(false);
@@ -50,7 +67,8 @@ void ProgressLine::maybe_draw(bool force) {
   last_draw_ = now;
   double seconds = std::chrono::duration<double>(now - start_).count();
   // \r and clear-to-end-of-line redraw in place.
-  fmt::print(out_, "\r{}\x1b[K", format(sent_, received_, seconds));
+  fmt::print(out_, "\r{}\x1b[K",
+             counts_.empty() ? format(sent_, received_, seconds) : format_work(counts_, fraction_, sent_, received_, seconds));
   std::fflush(out_);
   drawn_ = true;
 }

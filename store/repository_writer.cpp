@@ -114,6 +114,23 @@ Result<RevlogWriter*> RepositoryWriter::filelog(const std::string& path) {
   return &s.filelogs.emplace(path, std::move(*writer)).first->second;
 }
 
+Result<void> RepositoryWriter::write_phases_and_bookmarks() {
+  State& s = *state_;
+  const fs::path& store = s.layout.store_dir;
+  if (s.phase_roots) {
+    if (auto t = s.tx->track_replace("phaseroots"); !t) return t;
+    if (auto w = replace_file(store / "phaseroots", as_bytes(format_phaseroots(*s.phase_roots))); !w) return w;
+    s.phase_roots.reset();
+  }
+  if (s.bookmarks) {
+    fs::path file = s.layout.bookmarks_in_store ? store / "bookmarks" : s.layout.hg_dir / "bookmarks";
+    if (auto t = s.tx->track_replace(file.lexically_relative(store).string()); !t) return t;
+    if (auto w = replace_file(file, as_bytes(format_bookmarks(*s.bookmarks))); !w) return w;
+    s.bookmarks.reset();
+  }
+  return {};
+}
+
 Result<void> RepositoryWriter::commit() {
   State& s = *state_;
   for (const auto& [path, writer] : s.filelogs) {
@@ -128,15 +145,7 @@ Result<void> RepositoryWriter::commit() {
     for (const auto& entry : s.fncache_added) text += entry + "\n";
     if (auto w = file->write(as_bytes(text)); !w) return w;
   }
-  if (s.phase_roots) {
-    if (auto t = s.tx->track_replace("phaseroots"); !t) return t;
-    if (auto w = replace_file(store / "phaseroots", as_bytes(format_phaseroots(*s.phase_roots))); !w) return w;
-  }
-  if (s.bookmarks) {
-    fs::path file = s.layout.bookmarks_in_store ? store / "bookmarks" : s.layout.hg_dir / "bookmarks";
-    if (auto t = s.tx->track_replace(file.lexically_relative(store).string()); !t) return t;
-    if (auto w = replace_file(file, as_bytes(format_bookmarks(*s.bookmarks))); !w) return w;
-  }
+  if (auto w = write_phases_and_bookmarks(); !w) return w;
   s.filelogs.clear();
   s.filelog_order.clear();
   s.changelog.reset();

@@ -47,6 +47,10 @@ class RepositoryWriter {
   // Replaced at commit (phaseroots unchanged if never called).
   void set_phase_roots(std::vector<PhaseRoot> roots);
   void set_bookmarks(std::map<std::string, Node> marks);
+  // Writes what was set now, inside the transaction, rather than at commit:
+  // a pull writes them before its changelog revisions (readers ignore roots
+  // and bookmarks on nodes the changelog lacks).
+  Result<void> write_phases_and_bookmarks();
 
   Result<void> commit();
 

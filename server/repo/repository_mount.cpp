@@ -1,6 +1,5 @@
 #include "server/repo/repository_mount.hpp"
 
-#include <fstream>
 #include <memory>
 #include <sstream>
 
@@ -8,6 +7,7 @@
 
 #include "server/repo/repo_commands.hpp"
 #include "server/text.hpp"
+#include "store/hgrc.hpp"
 #include "store/node.hpp"
 
 namespace hgrpc::server::repo {
@@ -46,22 +46,10 @@ RepoFlag parse_repo_flag(std::string_view flag) {
 }
 
 bool repository_is_publishing(const std::filesystem::path& hg_dir) {
-  std::ifstream in(hg_dir / "hgrc");
-  if (!in) return true;
   bool publishing = true;
-  std::string line, section;
-  while (std::getline(in, line)) {
-    const auto t = trim(line, kWhitespace);
-    if (t.empty() || t.front() == '#' || t.front() == ';') continue;
-    if (t.front() == '[') {
-      const auto close = t.find(']');
-      section = std::string(trim(t.substr(1, close == std::string_view::npos ? t.size() - 1 : close - 1)));
-      continue;
-    }
-    const auto eq = t.find('=');
-    if (section != "phases" || eq == std::string_view::npos) continue;
-    if (trim(t.substr(0, eq)) != "publish") continue;
-    if (auto b = parse_bool(trim(t.substr(eq + 1)))) publishing = *b;  // the last one wins
+  for (const auto& [key, value] : store::hgrc_section(hg_dir / "hgrc", "phases")) {
+    if (key != "publish") continue;
+    if (auto b = parse_bool(value)) publishing = *b;  // the last one wins
   }
   return publishing;
 }

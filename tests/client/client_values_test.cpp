@@ -294,3 +294,28 @@ TEST_CASE("progress line: silent below the threshold, throttled, ended by finish
   CHECK(std::ftell(quiet) == 0);
   std::fclose(quiet);
 }
+
+TEST_CASE("progress line: clone and pull counts in front and an ETA from the share done") {
+  CHECK(ProgressLine::format_work("changesets 4", 0.25, 0, 4u << 20, 10.0) ==
+        "changesets 4: sent 0 B, received 4.0 MiB, 409.6 KiB/s, ETA 0:30");
+  CHECK(ProgressLine::format_work("c", 0.5, 0, 0, 4000.0) == "c: sent 0 B, received 0 B, 0 B/s, ETA 1:06:40");
+  CHECK(ProgressLine::format_work("c", -1, 0, 0, 1.0) == "c: sent 0 B, received 0 B, 0 B/s");  // unknown share
+  CHECK(ProgressLine::format_work("c", 1.0, 0, 0, 1.0) == "c: sent 0 B, received 0 B, 0 B/s");  // done
+  using Clock = ProgressLine::Clock;
+  Clock::time_point now{};
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out);
+  {
+    ProgressOptions o;
+    o.enabled = true;
+    o.threshold = 0;
+    ProgressLine p(o, out, [&] { return now; });
+    now += std::chrono::seconds(2);
+    p.set_work("changesets 1", 0.5);
+  }
+  std::rewind(out);
+  std::string text(4096, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), out));
+  std::fclose(out);
+  CHECK(text == "\rchangesets 1: sent 0 B, received 0 B, 0 B/s, ETA 0:02\x1b[K\rchangesets 1: sent 0 B, received 0 B, 0 B/s, ETA 0:02\x1b[K\n");
+}

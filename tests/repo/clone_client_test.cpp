@@ -10,66 +10,11 @@
 #include <sstream>
 
 #include "client/clone.hpp"
-#include "framing/client_reactor.hpp"
 #include "server/capabilities.hpp"
 #include "tests/repo/in_process_server.hpp"
-#include "tests/repo/repo_support.hpp"
 
 using namespace repo_test;
-namespace fr = hgrpc::framing;
-namespace cl = hgrpc::client;
 
-namespace {
-
-// One request body through BodyProcessor; outcomes in call order. `tamper`
-// may change response values (a broken server).
-cl::Exchange in_process(const srv::CommandRegistry& registry, std::function<void(std::vector<json>&)> tamper = {}) {
-  return [&registry, tamper](const std::vector<cl::Call>& calls) -> cl::ClientResult<std::vector<cl::Outcome>> {
-    fr::ClientReactor reactor(fr::ClientReactorOptions{});
-    fr::Bytes body;
-    std::map<std::uint16_t, std::size_t> index;
-    for (std::size_t i = 0; i < calls.size(); ++i) {
-      auto id = reactor.call_command(calls[i].command, calls[i].args, body);
-      REQUIRE(id);
-      index[*id] = i;
-    }
-    const fr::Bytes out =
-        serve_body(registry, calls.size() == 1 ? calls[0].command : std::string(srv::kMultiRequest), body);
-    std::vector<cl::Outcome> outcomes(calls.size());
-    for (auto& ev : response_events(reactor, out)) {
-      if (auto* v = std::get_if<fr::ResponseValue>(&ev)) outcomes[index.at(v->request_id)].values.push_back(std::move(v->value));
-      if (auto* e = std::get_if<fr::CommandError>(&ev)) {
-        outcomes[index.at(e->request_id)].kind = cl::Outcome::Kind::CommandError;
-        outcomes[index.at(e->request_id)].message = e->error.dump();
-      }
-    }
-    if (tamper) {
-      for (auto& o : outcomes) tamper(o.values);
-    }
-    return outcomes;
-  };
-}
-
-std::string compare(const std::string& mode, const fs::path& src, const fs::path& dst) {
-  fs::path log = dst.string() + "." + mode + ".log";
-  std::string cmd = "/usr/bin/python3 " + shell_quote(std::string(HGRPC_SOURCE_DIR) + "/tests/store/compare_repos.py") + " " +
-                    mode + " " + shell_quote(src.string()) + " " + shell_quote(dst.string()) + " >" +
-                    shell_quote(log.string()) + " 2>&1";
-  int rc = std::system(cmd.c_str());
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  return rc == 0 ? std::string() : "exit " + std::to_string(rc) + ":\n" + text.str();
-}
-
-fs::path scratch(const std::string& name) {
-  fs::path dir = fs::path(HGRPC_BINARY_DIR) / "clone-scratch" / (name + "." + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-}  // namespace
 
 TEST_CASE("clone: the client's clone equals hg clone --pull of the source, and its checkout hg update") {
   for (std::string name : {"zstd", "zlib"}) {
@@ -131,5 +76,30 @@ TEST_CASE("clone: a server sending a wrong file text is refused and leaves no de
   CHECK(summary.error().message.find(": hash mismatch: the received text hashes to ") != std::string::npos);
   CHECK(summary.error().message.starts_with("data/"));
   CHECK(fs::is_empty(dir));  // neither dest nor its temporary directory
+  fs::remove_all(dir);
+}
+
+TEST_CASE("clone -r: only those heads and their ancestors as hg clone -r") {
+  srv::CommandRegistry registry = srv::CommandRegistry::standard();
+  repo::register_repository_commands(registry, open_repo("zstd"));
+  const json descriptor = srv::capabilities_map(registry, srv::CommandLimits{});
+  fs::path dir = scratch("clone-rev");
+  cl::CloneOptions options;
+  options.checkout = false;
+  options.revs = {"5", "2"};
+  auto summary = cl::clone_repository(in_process(registry), descriptor, dir / "dest", options);
+  REQUIRE_MESSAGE(summary.has_value(), summary.error().message);
+  CHECK(summary->requests == 4);  // heads + known + 2 lookups; changesetdata; manifestdata; filesdata
+  std::string cmd = "HGRCPATH=/dev/null hg clone -q --pull -U -r 5 -r 2 " + shell_quote((fixtures() / "zstd").string()) + " " +
+                    shell_quote((dir / "ref").string());
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  CHECK(compare("store", dir / "ref", dir / "dest") == "");
+  CHECK(summary->changesets < oracle("zstd").at("changesets").size());
+
+  options.revs = {"no-such-rev"};
+  auto bad = cl::clone_repository(in_process(registry), descriptor, dir / "bad", options);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message == "lookup: unknown revision 'no-such-rev'");
+  CHECK_FALSE(fs::exists(dir / "bad"));
   fs::remove_all(dir);
 }

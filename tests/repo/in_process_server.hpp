@@ -2,16 +2,26 @@
 // A request body served in-process, as hgrpcd serves one POST: through
 // server::BodyProcessor (all output written once the body is read), the
 // response decoded frame by frame by a client reactor.
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 
+#include "client/fetch.hpp"
 #include "framing/client_reactor.hpp"
 #include "framing/frame_reader.hpp"
 #include "server/body_processor.hpp"
+#include "tests/repo/repo_support.hpp"
 
 namespace repo_test {
+
+namespace fr = hgrpc::framing;
+namespace cl = hgrpc::client;
 
 // The response body hgrpcd gives for `body` posted to .../ro/<target>
 // (a command name, or multirequest); the status must be 200.
@@ -45,6 +55,56 @@ inline std::vector<hgrpc::framing::ClientEvent> response_events(hgrpc::framing::
     for (auto& ev : reactor.on_frame(**f)) events.push_back(std::move(ev));
   }
   return events;
+}
+
+// The client's Exchange served in-process: one request body through
+// BodyProcessor, outcomes in call order. `tamper` may change response values
+// (a broken server).
+inline cl::Exchange in_process(const srv::CommandRegistry& registry, std::function<void(std::vector<json>&)> tamper = {}) {
+  return [&registry, tamper](const std::vector<cl::Call>& calls) -> cl::ClientResult<std::vector<cl::Outcome>> {
+    fr::ClientReactor reactor(fr::ClientReactorOptions{});
+    fr::Bytes body;
+    std::map<std::uint16_t, std::size_t> index;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      auto id = reactor.call_command(calls[i].command, calls[i].args, body);
+      REQUIRE(id);
+      index[*id] = i;
+    }
+    const fr::Bytes out =
+        serve_body(registry, calls.size() == 1 ? calls[0].command : std::string(srv::kMultiRequest), body);
+    std::vector<cl::Outcome> outcomes(calls.size());
+    for (auto& ev : response_events(reactor, out)) {
+      if (auto* v = std::get_if<fr::ResponseValue>(&ev)) outcomes[index.at(v->request_id)].values.push_back(std::move(v->value));
+      if (auto* e = std::get_if<fr::CommandError>(&ev)) {
+        outcomes[index.at(e->request_id)].kind = cl::Outcome::Kind::CommandError;
+        outcomes[index.at(e->request_id)].message =
+            e->error.contains("message") ? cl::format_error_message(e->error.at("message")) : e->error.dump();
+      }
+    }
+    if (tamper) {
+      for (auto& o : outcomes) tamper(o.values);
+    }
+    return outcomes;
+  };
+}
+
+inline std::string compare(const std::string& mode, const fs::path& src, const fs::path& dst) {
+  fs::path log = dst.string() + "." + mode + ".log";
+  std::string cmd = "/usr/bin/python3 " + shell_quote(std::string(HGRPC_SOURCE_DIR) + "/tests/store/compare_repos.py") + " " +
+                    mode + " " + shell_quote(src.string()) + " " + shell_quote(dst.string()) + " >" +
+                    shell_quote(log.string()) + " 2>&1";
+  int rc = std::system(cmd.c_str());
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  return rc == 0 ? std::string() : "exit " + std::to_string(rc) + ":\n" + text.str();
+}
+
+inline fs::path scratch(const std::string& name) {
+  fs::path dir = fs::path(HGRPC_BINARY_DIR) / "clone-scratch" / (name + "." + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
 }
 
 }  // namespace repo_test

@@ -1,0 +1,96 @@
+#pragma once
+// What clone and pull share: the Exchange (one request body, its outcomes),
+// the first round of calls, and the fetch of exchangev2: changesets from
+// roots to heads (changesetdata dagrange), then their manifests and files
+// (manifestdata, filesdata in the server's recommended batch sizes,
+// haveparents), every revision hash-checked by store::RepositoryWriter.
+//
+// The changelog is written last (append_changesets), after the manifests
+// and filelogs and after the phaseroots and bookmarks (the linkrevs are
+// known beforehand from its current length): a reader of the repository
+// never sees a changeset whose manifest or files are not yet there, nor a
+// new draft changeset before its phase root (it would read as public).
+// Readers ignore roots and bookmarks on nodes the changelog lacks. That is
+// what Mercurial's changelog diversion (00changelog.i.a) achieves; here the
+// received changesets simply wait in memory, where the changesetdata
+// response already is.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "client/errors.hpp"
+#include "client/outcome.hpp"
+#include "client/session.hpp"
+#include "store/node.hpp"
+#include "store/phases.hpp"
+#include "store/repository_writer.hpp"
+
+namespace hgrpc::client {
+
+// Runs calls in one request body; their outcomes in call order.
+using Exchange = std::function<ClientResult<std::vector<Outcome>>(const std::vector<Call>& calls)>;
+
+// An Exchange over HTTP: one run_calls per request body (bytes counted
+// in `progress`, if given).
+Exchange http_exchange(HttpTransport& transport, const SessionOptions& options, ProgressLine* progress = nullptr);
+
+struct FetchSummary {
+  std::uint64_t changesets = 0;
+  std::uint64_t manifests = 0;
+  std::uint64_t file_revisions = 0;
+  std::uint64_t files = 0;           // distinct paths among the file revisions
+  std::uint64_t revision_bytes = 0;  // received texts and deltas
+  std::uint64_t requests = 0;        // request bodies (the handshake not counted)
+  std::uint64_t manifests_expected = 0;  // known once changesetdata is read
+};
+
+// Runs `calls` in one body (counted in summary.requests); a command error
+// of any call is an error naming the command.
+ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSummary& summary,
+                                             const std::vector<Call>& calls);
+
+// Reads values of a first-round outcome.
+ClientResult<std::vector<store::Node>> node_list_of(const std::string& command, const Outcome& outcome);
+ClientResult<store::Node> node_of_lookup(const std::string& key, const Outcome& outcome);
+framing::json node_list(const std::vector<store::Node>& nodes);
+Call lookup_call(const std::string& key);
+
+// Called as revisions are written (every few hundred, and at the end of
+// each response) with the counts so far and the share of the fetch done:
+// changesetdata, each manifestdata batch and each filesdata batch are one
+// step each, interpolated within a batch.
+using FetchProgress = std::function<void(const FetchSummary& counts, double fraction)>;
+
+// "changesets 12, manifests 3/12, file revisions 40" for the progress line.
+std::string progress_counts(const FetchSummary& counts);
+
+struct FetchOptions {
+  bool want_phases_and_bookmarks = true;  // changesetdata fields phase and bookmarks
+  FetchProgress on_progress;
+};
+
+// What changesetdata said besides the revisions.
+struct FetchedChangesets {
+  std::vector<store::Node> added;          // changesets new to the repository, in changelog order
+  std::vector<std::pair<store::Node, store::Node>> added_parents;
+  std::vector<store::Phase> added_phases;  // theirs (with want_phases_and_bookmarks)
+  std::vector<store::Node> public_nodes;   // phase-only records: public on the server
+  std::map<std::string, store::Node> bookmarks;
+  // Not yet written: the changesets (their data points into the response).
+  std::vector<framing::json> response;
+  std::vector<store::IncomingRevision> pending;
+};
+
+// Fetches ::heads - ::roots into `writer` (not committed), all but the
+// changelog. Changesets the repository has already are skipped.
+ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const framing::json& descriptor,
+                                                 store::RepositoryWriter& writer, const std::vector<store::Node>& roots,
+                                                 const std::vector<store::Node>& heads, const FetchOptions& options,
+                                                 FetchSummary& summary);
+
+// Appends the fetched changesets to the changelog: the last write.
+ClientResult<void> append_changesets(store::RepositoryWriter& writer, const FetchedChangesets& fetched);
+
+}  // namespace hgrpc::client
