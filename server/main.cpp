@@ -2,7 +2,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <future>
 #include <thread>
 
@@ -14,7 +13,6 @@
 #include "server/access_log.hpp"
 #include "server/command_registry.hpp"
 #include "server/http_binding.hpp"
-#include "server/idle_trim.hpp"
 #include "server/options.hpp"
 #include "server/repo/repository_mount.hpp"
 #include "server/site.hpp"
@@ -34,11 +32,6 @@ int main(int argc, char** argv) {
   // grows after such a free (up to 32 MiB), and the worker threads' arenas
   // then kept hundreds of MiB resident after a burst of large requests.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  // Every thread that allocates may get an arena of its own (up to 8 per
-  // core), and memory freed in one stays there: after a load of many
-  // connections RSS stayed far above idle. Two arenas (with glibc's
-  // per-thread caches in front) kept it near idle at no measured cost.
-  if (options.malloc_arenas > 0) mallopt(M_ARENA_MAX, options.malloc_arenas);
 
   // SIGTERM/SIGINT are taken by sigwait on one thread; block them before any
   // other thread starts so that every thread inherits the mask.
@@ -100,16 +93,6 @@ int main(int argc, char** argv) {
   const bool v6 = options.listen.find(':') != std::string::npos;
   std::printf("listening on %s:%d\n", (v6 ? "[" + options.listen + "]" : options.listen).c_str(), *port);
   std::fflush(stdout);
-
-  // Freed memory back to the system once the server is quiet.
-  QuietAfterWork quiet([&server] { return server.metrics().in_flight(); },
-                       [&server] { return server.metrics().finished(); });
-  IdleTrimmer trimmer(
-      std::chrono::milliseconds(static_cast<std::int64_t>(options.idle_trim_interval * 1000)), std::ref(quiet),
-      [&server] {
-        malloc_trim(0);
-        server.metrics().memory_trimmed();
-      });
 
   std::promise<void> stopped;
   auto stopped_future = stopped.get_future();

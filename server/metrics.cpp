@@ -7,7 +7,6 @@ namespace hgrpc::server {
 void Metrics::request_finished(std::string_view command, int status, std::uint64_t bytes_in,
                                std::uint64_t bytes_out) {
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  finished_.fetch_add(1, std::memory_order_relaxed);
   bytes_in_.fetch_add(bytes_in, std::memory_order_relaxed);
   bytes_out_.fetch_add(bytes_out, std::memory_order_relaxed);
   std::lock_guard lock(mutex_);
@@ -41,8 +40,6 @@ std::string Metrics::render() const {
   counter("hgrpcd_sent_frames_total", "Frames sent.", frames_out_.load());
   counter("hgrpcd_protocol_errors_total", "Request bodies that broke the framing rules.",
           protocol_errors_.load());
-  counter("hgrpcd_memory_trims_total", "Times freed heap memory was returned to the system when idle.",
-          memory_trims_.load());
   out += fmt::format(
       "# HELP hgrpcd_requests_in_flight HTTP requests being served.\n"
       "# TYPE hgrpcd_requests_in_flight gauge\nhgrpcd_requests_in_flight {}\n",

@@ -8,7 +8,6 @@
 //   hgrpcd_received_bytes_total, hgrpcd_sent_bytes_total    HTTP bodies
 //   hgrpcd_received_frames_total, hgrpcd_sent_frames_total
 //   hgrpcd_protocol_errors_total
-//   hgrpcd_memory_trims_total                   idle heap trims (--idle-trim-interval)
 //   hgrpcd_requests_in_flight                   gauge
 //   hgrpcd_connections_open                     gauge: admitted, not yet closed
 //   hgrpcd_connections_waiting                  gauge: waiting for a request head
@@ -60,8 +59,6 @@ class Metrics {
   void protocol_error() { protocol_errors_.fetch_add(1, std::memory_order_relaxed); }
 
   std::int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
-  std::uint64_t finished() const { return finished_.load(std::memory_order_relaxed); }
-  void memory_trimmed() { memory_trims_.fetch_add(1, std::memory_order_relaxed); }
   std::string render() const;
 
  private:
@@ -69,8 +66,6 @@ class Metrics {
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;
   std::map<std::pair<std::string, bool>, std::uint64_t> commands_;
   std::atomic<std::int64_t> in_flight_{0};
-  std::atomic<std::uint64_t> finished_{0};
-  std::atomic<std::uint64_t> memory_trims_{0};
   std::atomic<std::uint64_t> bytes_in_{0}, bytes_out_{0};
   std::atomic<std::uint64_t> frames_in_{0}, frames_out_{0};
   std::atomic<std::uint64_t> protocol_errors_{0};

@@ -157,16 +157,6 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
                  "Seconds requests in flight get to finish after SIGTERM/SIGINT")
       ->envname("HGRPCD_SHUTDOWN_GRACE")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--malloc-arenas", o.malloc_arenas,
-                 "glibc malloc arenas (M_ARENA_MAX): fewer keep less freed memory resident after a "
-                 "burst; 0: glibc's default (8 per core)")
-      ->envname("HGRPCD_MALLOC_ARENAS")
-      ->check(CLI::Range(0, 1024));
-  app.add_option("--idle-trim-interval", o.idle_trim_interval,
-                 "Seconds between checks for an idle server (no request in flight, some finished "
-                 "since the last trim), which then returns freed heap memory to the system; 0: never")
-      ->envname("HGRPCD_IDLE_TRIM_INTERVAL")
-      ->check(CLI::NonNegativeNumber);
 
   app.add_option("--repo", o.repos,
                  "Serve a Mercurial repository: PATH serves it at the root URL (/?cmd=capabilities, "

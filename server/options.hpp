@@ -46,8 +46,6 @@ struct Options {
   double keep_alive_timeout = 5;         // seconds an idle connection stays open
   std::size_t keep_alive_max = 1000;     // requests per connection
   double shutdown_grace = 10;            // seconds in-flight requests get on SIGTERM
-  int malloc_arenas = 2;                 // glibc malloc arenas (M_ARENA_MAX); 0: glibc's default
-  double idle_trim_interval = 1;         // seconds between idle heap trims; 0: never
   // Repositories served: "PATH" (at the root) or "NAME=PATH" (under /NAME/,
   // repeatable). Empty: the patch commands only.
   std::vector<std::string> repos;
