@@ -4,8 +4,10 @@
 // values before the load (after a bounded settle). One JSON object on stdout.
 //
 // The mix is the table kWorkloads below: a name, a weight, and one exchange
-// that returns "" when the answer was right. Clones of a fixture repository
-// join it as a row once the server has the commands.
+// that returns "" when the answer was right. With --clone-url (hgrpcd
+// serving a repository), hgrpc clone -U of it joins as a row: the client
+// checks every revision's hash, and its counts must equal those of the
+// clone made while idle.
 //
 // "Idle" is the server after one exchange of every workload and a settle
 // (libraries allocate lazily on first use); after the load its fds and
@@ -22,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <dirent.h>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -38,6 +41,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/load_workloads.hpp"
+#include "client/clone.hpp"
+#include "client/url.hpp"
 
 using namespace hgrpc::bench;
 using Clock = std::chrono::steady_clock;
@@ -71,6 +76,9 @@ struct Env {
   hgrpc::framing::ClientReactorOptions reactor;
   Workload small, multi, large;
   std::string small_body, multi_body, large_body;
+  std::string clone_url;               // empty: no clone row
+  std::filesystem::path clone_dir;     // clones go here, removed after each
+  hgrpc::client::CloneSummary clone_expect;
 };
 
 // An httplib client and whether its connection was kept after the last
@@ -168,6 +176,40 @@ void send_all(int fd, std::string_view s) {
   }
 }
 
+// hgrpc clone -U of env.clone_url into a fresh directory, removed after.
+// With `record`, its summary becomes what the later clones must match.
+std::string clone_once(const Env& e, std::mt19937_64& rng, hgrpc::client::CloneSummary* record = nullptr) {
+  namespace cl = hgrpc::client;
+  auto url = cl::parse_url(e.clone_url);
+  if (!url) return "clone url: " + url.error().message;
+  cl::HttpTransport transport(std::move(*url), cl::TransportOptions{});
+  auto map = transport.handshake();
+  if (!map) return "handshake: " + map.error().message;
+  const auto apis = map->find("apis");
+  if (apis == map->end() || !apis->contains("exp-http-v2-0003")) return "handshake: no exp-http-v2-0003 API";
+  const std::filesystem::path dest = e.clone_dir / ("clone-" + std::to_string(rng()));
+  cl::CloneOptions options;
+  options.source_url = e.clone_url;
+  options.checkout = false;
+  auto summary = cl::clone_repository(cl::http_exchange(transport, cl::SessionOptions{}),
+                                      (*apis)["exp-http-v2-0003"], dest, options);
+  std::error_code ec;
+  std::filesystem::remove_all(dest, ec);
+  if (!summary) return "clone: " + summary.error().message;
+  if (record) {
+    *record = *summary;
+    return "";
+  }
+  const auto& x = e.clone_expect;
+  if (summary->changesets != x.changesets || summary->manifests != x.manifests ||
+      summary->file_revisions != x.file_revisions || summary->revision_bytes != x.revision_bytes)
+    return "clone: " + std::to_string(summary->changesets) + " changesets, " + std::to_string(summary->file_revisions) +
+           " file revisions, " + std::to_string(summary->revision_bytes) + " bytes; idle it was " +
+           std::to_string(x.changesets) + ", " + std::to_string(x.file_revisions) + ", " +
+           std::to_string(x.revision_bytes);
+  return "";
+}
+
 struct Row {
   std::string name;
   unsigned weight;
@@ -175,7 +217,7 @@ struct Row {
   std::function<std::string(KeptClient&, const Env&, std::mt19937_64&)> run;
 };
 
-const std::vector<Row> kWorkloads = {
+std::vector<Row> kWorkloads = {
     {"small", 40, [](KeptClient& c, const Env& e, std::mt19937_64&) { return post_checked(c, e, e.small, e.small_body); }},
     {"multirequest", 20, [](KeptClient& c, const Env& e, std::mt19937_64&) { return post_checked(c, e, e.multi, e.multi_body); }},
     {"large", 10, [](KeptClient& c, const Env& e, std::mt19937_64&) { return post_checked(c, e, e.large, e.large_body); }},
@@ -238,13 +280,28 @@ int main(int argc, char** argv) {
   app.add_option("--server-pid", server_pid, "Process whose fds, threads and RSS are checked");
   app.add_option("--seed", seed, "Seed of the mix");
   app.add_option("--rss-slack", rss_slack_mib, "MiB over the idle RSS that still counts as back to idle");
+  std::string clone_url;
+  unsigned clone_weight = 5;
+  app.add_option("--clone-url", clone_url, "A repository hgrpcd serves: hgrpc clone -U of it joins the mix");
+  app.add_option("--clone-weight", clone_weight, "Weight of the clone row (the others: 40, 20, 10, 10, 10, 10)");
   CLI11_PARSE(app, argc, argv);
   rlimit nofile{};
   ::getrlimit(RLIMIT_NOFILE, &nofile);
   nofile.rlim_cur = nofile.rlim_max;
   ::setrlimit(RLIMIT_NOFILE, &nofile);
 
-  Env env{port, {}, {}, {}, {}, {}, {}, {}};
+  Env env{port, {}, {}, {}, {}, {}, {}, {}, clone_url, {}, {}};
+  std::error_code ec;
+  if (!clone_url.empty()) {
+    env.clone_dir = std::filesystem::temp_directory_path() / ("soak-clones." + std::to_string(::getpid()));
+    std::filesystem::create_directories(env.clone_dir);
+    std::mt19937_64 rng(seed);
+    if (auto failed = clone_once(env, rng, &env.clone_expect); !failed.empty()) {
+      std::fprintf(stderr, "soak: the first clone of %s failed: %s\n", clone_url.c_str(), failed.c_str());
+      return 1;
+    }
+    kWorkloads.push_back({"clone", clone_weight, [](KeptClient&, const Env& e, std::mt19937_64& r) { return clone_once(e, r); }});
+  }
   env.small = patchedsize_workload(env.reactor);
   env.multi = multirequest_workload(env.reactor, 20);
   env.large = applypatches_workload(env.reactor, large_bytes);
@@ -380,6 +437,12 @@ int main(int argc, char** argv) {
                      {"back_to_idle", {{"fds", fds_back}, {"threads", threads_back}, {"rss", rss_back}}}};
   if (!first_wrong.empty()) out["first_wrong"] = first_wrong;
   if (!first_by_workload.empty()) out["first_wrong_by_workload"] = first_by_workload;
+  if (!env.clone_url.empty()) {
+    out["clone_url"] = env.clone_url;
+    out["clone_changesets"] = env.clone_expect.changesets;
+    out["clone_file_revisions"] = env.clone_expect.file_revisions;
+    std::filesystem::remove_all(env.clone_dir, ec);
+  }
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
