@@ -355,6 +355,13 @@ ClientResult<json> api_descriptor(const GlobalOptions& g, HttpTransport& transpo
   return outcome->values[0];
 }
 
+// A fetch's counts and share done, drawn on the progress line.
+FetchProgress draw_on(ProgressLine& progress) {
+  return [&progress](const FetchSummary& counts, double fraction) {
+    progress.set_work(progress_counts(counts), fraction);
+  };
+}
+
 struct CloneCliOptions {
   std::string url;
   std::string dest;
@@ -383,9 +390,7 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
   options.checkout = !c.noupdate;
   options.revs = c.revs;
   ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
-  options.on_progress = [&](const FetchSummary& counts, double fraction) {
-    progress.set_work(progress_counts(counts), fraction);
-  };
+  options.on_progress = draw_on(progress);
   auto summary = clone_repository(http_exchange(*transport, session_options(g, c.encoding), &progress), *descriptor, dest, options);
   progress.finish();
   if (!summary) return report({summary.error().kind, "clone: " + summary.error().message});
@@ -457,9 +462,7 @@ int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
     if (!g.quiet) std::fprintf(stderr, "%s\n", message.c_str());
   };
   ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
-  options.on_progress = [&](const FetchSummary& counts, double fraction) {
-    progress.set_work(progress_counts(counts), fraction);
-  };
+  options.on_progress = draw_on(progress);
   auto summary = pull_repository(http_exchange(*transport, session_options(g, c.encoding), &progress), *descriptor, dest, options);
   progress.finish();
   if (!summary) return report({summary.error().kind, "pull: " + summary.error().message});

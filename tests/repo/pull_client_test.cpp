@@ -130,6 +130,17 @@ void clone_both(Served& served, const fs::path& src, const fs::path& dest, const
   hg(ref.parent_path(), "clone -q " + shell_quote(src.string()) + " " + shell_quote(ref.string()));
 }
 
+// The start of every pull test: the early source, served, cloned by hgrpc
+// into dest and by hg into ref.
+struct Cloned {
+  fs::path dir, src, dest, ref;
+  Served served;
+  explicit Cloned(const std::string& name)
+      : dir(scratch(name)), src(dir / "src"), dest(dir / "dest"), ref(dir / "ref"), served((make_early(src), src)) {
+    clone_both(served, src, dest, ref);
+  }
+};
+
 cl::PullOptions pull_options() {
   cl::PullOptions options;
   options.source_url = kUrl;
@@ -140,11 +151,9 @@ cl::PullOptions pull_options() {
 }  // namespace
 
 TEST_CASE("pull: new commits and a branch and bookmarks and a phase move as hg pull does them: a second pull is one request") {
-  fs::path dir = scratch("pull");
-  fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
-  make_early(src);
-  Served served(src);
-  clone_both(served, src, dest, ref);
+  Cloned setup("pull");
+  const fs::path &dir = setup.dir, &src = setup.src, &dest = setup.dest, &ref = setup.ref;
+  Served& served = setup.served;
   CHECK(compare("store", ref, dest) == "");
   make_later(src);
 
@@ -202,11 +211,9 @@ TEST_CASE("pull: new commits and a branch and bookmarks and a phase move as hg p
 }
 
 TEST_CASE("pull: a diverged repository finds the common heads: a divergent bookmark is stored as NAME@default") {
-  fs::path dir = scratch("pull-diverged");
-  fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
-  make_early(src);
-  Served served(src);
-  clone_both(served, src, dest, ref);
+  Cloned setup("pull-diverged");
+  const fs::path &dir = setup.dir, &src = setup.src, &dest = setup.dest, &ref = setup.ref;
+  Served& served = setup.served;
   // The same local commits in both clones (same nodes): a line of 9 on rev 1,
   // `mark` moved onto its end.
   for (const fs::path& r : {dest, ref}) {
@@ -233,11 +240,9 @@ TEST_CASE("pull: a diverged repository finds the common heads: a divergent bookm
 }
 
 TEST_CASE("pull -r: only that revision and its ancestors as hg pull -r") {
-  fs::path dir = scratch("pull-rev");
-  fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
-  make_early(src);
-  Served served(src);
-  clone_both(served, src, dest, ref);
+  Cloned setup("pull-rev");
+  const fs::path &dir = setup.dir, &src = setup.src, &dest = setup.dest, &ref = setup.ref;
+  Served& served = setup.served;
   make_later(src);
   cl::PullOptions options = pull_options();
   options.revs = {"fresh"};  // the branch's head, via lookup
@@ -256,11 +261,9 @@ TEST_CASE("pull -r: only that revision and its ancestors as hg pull -r") {
 }
 
 TEST_CASE("pull: a wrong file text from the server leaves every file of the repository as it was") {
-  fs::path dir = scratch("pull-tampered");
-  fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
-  make_early(src);
-  Served served(src);
-  clone_both(served, src, dest, ref);
+  Cloned setup("pull-tampered");
+  const fs::path &dir = setup.dir, &src = setup.src, &dest = setup.dest;
+  Served& served = setup.served;
   make_later(src);
   const auto before = listing(dest);
   bool tampered = false;
@@ -285,11 +288,9 @@ TEST_CASE("pull: a wrong file text from the server leaves every file of the repo
 }
 
 TEST_CASE("pull: a killed pull leaves a journal and its locks: the next pull rolls it back and breaks them and succeeds") {
-  fs::path dir = scratch("pull-killed");
-  fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
-  make_early(src);
-  Served served(src);
-  clone_both(served, src, dest, ref);
+  Cloned setup("pull-killed");
+  const fs::path &dir = setup.dir, &src = setup.src, &dest = setup.dest, &ref = setup.ref;
+  Served& served = setup.served;
   make_later(src);
   const auto before = listing(dest);
   pid_t child = ::fork();
@@ -327,11 +328,9 @@ TEST_CASE("pull: a killed pull leaves a journal and its locks: the next pull rol
 }
 
 TEST_CASE("pull: a lock a live process holds is waited for: then the error names its holder") {
-  fs::path dir = scratch("pull-locked");
-  fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
-  make_early(src);
-  Served served(src);
-  clone_both(served, src, dest, ref);
+  Cloned setup("pull-locked");
+  const fs::path &dir = setup.dir, &dest = setup.dest;
+  Served& served = setup.served;
   auto held = store::Lock::acquire(dest / ".hg/store/lock", "test");
   REQUIRE(held);
   const auto before = listing(dest);
@@ -350,11 +349,9 @@ TEST_CASE("pull: a lock a live process holds is waited for: then the error names
 }
 
 TEST_CASE("pull: a malformed known answer is a protocol error naming it and changes nothing") {
-  fs::path dir = scratch("pull-bad-known");
-  fs::path src = dir / "src", dest = dir / "dest", ref = dir / "ref";
-  make_early(src);
-  Served served(src);
-  clone_both(served, src, dest, ref);
+  Cloned setup("pull-bad-known");
+  const fs::path &dir = setup.dir, &src = setup.src, &dest = setup.dest;
+  Served& served = setup.served;
   make_later(src);
   const auto before = listing(dest);
   auto inner = in_process(served.registry);
