@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 using framing::json;
 using store::Node;
 
-hgrpc::unexpected<ClientError> from_store(const store::Error& e) { return client_fail(ErrorKind::Protocol, e.message); }
 
 // The heads to clone: the remote heads, or the -r REVs as `lookup` resolves them.
 ClientResult<std::vector<Node>> clone_heads(const Exchange& exchange, const CloneOptions& options, FetchSummary& summary) {

@@ -10,10 +10,6 @@ namespace {
 using framing::json;
 using store::Node;
 
-hgrpc::unexpected<ClientError> protocol(const std::string& message) {
-  return client_fail(ErrorKind::Protocol, message);
-}
-hgrpc::unexpected<ClientError> from_store(const store::Error& e) { return protocol(e.message); }
 
 std::optional<Node> node_of(const json& v) {
   if (!v.is_binary()) return std::nullopt;
@@ -46,23 +42,23 @@ ClientResult<std::vector<json>> call(const Exchange& exchange, FetchSummary& sum
 // values[pos] and its byte string after it.
 ClientResult<store::IncomingRevision> read_revision(const std::string& what, const std::vector<json>& values,
                                                     std::size_t& pos, std::uint64_t index) {
-  if (pos >= values.size() || !values[pos].is_object()) return protocol(what + ": revision record " + std::to_string(index) + " is missing");
+  if (pos >= values.size() || !values[pos].is_object()) return protocol_error(what + ": revision record " + std::to_string(index) + " is missing");
   const json& rec = values[pos++];
   auto node = rec.contains("node") ? node_of(rec.at("node")) : std::nullopt;
-  if (!node) return protocol(what + ": record " + std::to_string(index) + " has no 20-byte node");
+  if (!node) return protocol_error(what + ": record " + std::to_string(index) + " has no 20-byte node");
   const std::string where = what + ": node " + store::hex(*node) + ": ";
   if (!rec.contains("parents") || !rec.at("parents").is_array() || rec.at("parents").size() != 2) {
-    return protocol(where + "no parents");
+    return protocol_error(where + "no parents");
   }
   auto p1 = node_of(rec.at("parents")[0]);
   auto p2 = node_of(rec.at("parents")[1]);
-  if (!p1 || !p2) return protocol(where + "parents are not 20-byte nodes");
+  if (!p1 || !p2) return protocol_error(where + "parents are not 20-byte nodes");
   if (!rec.contains("fieldsfollowing") || !rec.at("fieldsfollowing").is_array() || rec.at("fieldsfollowing").size() != 1) {
-    return protocol(where + "expected exactly one field following");
+    return protocol_error(where + "expected exactly one field following");
   }
   const json& field = rec.at("fieldsfollowing")[0];
   auto kind = field.is_array() && !field.empty() ? framing::bytes_or_text(field[0]) : std::nullopt;
-  if (pos >= values.size() || !values[pos].is_binary()) return protocol(where + "its data is missing");
+  if (pos >= values.size() || !values[pos].is_binary()) return protocol_error(where + "its data is missing");
   const auto& data = values[pos++].get_binary();
   store::IncomingRevision in;
   in.node = *node;
@@ -71,10 +67,10 @@ ClientResult<store::IncomingRevision> read_revision(const std::string& what, con
   in.data = store::ByteView(data.data(), data.size());
   if (kind == "delta") {
     auto base = rec.contains("deltabasenode") ? node_of(rec.at("deltabasenode")) : std::nullopt;
-    if (!base) return protocol(where + "a delta without a 20-byte deltabasenode");
+    if (!base) return protocol_error(where + "a delta without a 20-byte deltabasenode");
     in.delta_base = *base;
   } else if (kind != "revision") {
-    return protocol(where + "unknown field following (expected revision or delta)");
+    return protocol_error(where + "unknown field following (expected revision or delta)");
   }
   return in;
 }
@@ -114,22 +110,22 @@ ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSumm
   auto outcomes = exchange(calls);
   summary.requests += 1;
   if (!outcomes) return hgrpc::unexpected<ClientError>(outcomes.error());
-  if (outcomes->size() != calls.size()) return protocol(calls.front().command + ": an outcome is missing");
+  if (outcomes->size() != calls.size()) return protocol_error(calls.front().command + ": an outcome is missing");
   for (std::size_t i = 0; i < calls.size(); ++i) {
     const Outcome& o = (*outcomes)[i];
     const std::string& command = calls[i].command;
     if (o.kind == Outcome::Kind::CommandError) return client_fail(ErrorKind::Command, command + ": " + o.message);
-    if (o.kind == Outcome::Kind::ErrorResponse) return protocol(command + ": " + o.error_type + " error: " + o.message);
+    if (o.kind == Outcome::Kind::ErrorResponse) return protocol_error(command + ": " + o.error_type + " error: " + o.message);
   }
   return outcomes;
 }
 
 ClientResult<std::vector<Node>> node_list_of(const std::string& command, const Outcome& outcome) {
-  if (outcome.values.size() != 1 || !outcome.values[0].is_array()) return protocol(command + ": expected one list of nodes");
+  if (outcome.values.size() != 1 || !outcome.values[0].is_array()) return protocol_error(command + ": expected one list of nodes");
   std::vector<Node> nodes;
   for (const auto& h : outcome.values[0]) {
     auto n = node_of(h);
-    if (!n) return protocol(command + ": an entry is not a 20-byte node");
+    if (!n) return protocol_error(command + ": an entry is not a 20-byte node");
     nodes.push_back(*n);
   }
   return nodes;
@@ -137,7 +133,7 @@ ClientResult<std::vector<Node>> node_list_of(const std::string& command, const O
 
 ClientResult<Node> node_of_lookup(const std::string& key, const Outcome& outcome) {
   auto n = outcome.values.size() == 1 ? node_of(outcome.values[0]) : std::nullopt;
-  if (!n) return protocol("lookup of '" + key + "': expected one 20-byte node");
+  if (!n) return protocol_error("lookup of '" + key + "': expected one 20-byte node");
   return *n;
 }
 
@@ -167,7 +163,7 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   auto values = call(exchange, summary, "changesetdata", std::move(args));
   if (!values) return hgrpc::unexpected<ClientError>(values.error());
   if (values->empty() || count_of((*values)[0], "totalitems") == ~std::uint64_t{0}) {
-    return protocol("changesetdata: no totalitems header");
+    return protocol_error("changesetdata: no totalitems header");
   }
   std::vector<store::IncomingRevision> pending;
   std::map<Node, int> pending_rev;  // node -> the rev it will have
@@ -176,20 +172,20 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   for (std::size_t pos = 1; pos < values->size();) {
     const json& rec = (*values)[pos];
     auto node = rec.is_object() && rec.contains("node") ? node_of(rec.at("node")) : std::nullopt;
-    if (!node) return protocol("changesetdata: a record without a 20-byte node");
+    if (!node) return protocol_error("changesetdata: a record without a 20-byte node");
     const std::string where = "changesetdata: node " + store::hex(*node) + ": ";
     if (rec.contains("bookmarks")) {
-      if (!rec.at("bookmarks").is_array()) return protocol(where + "bookmarks is not a list");
+      if (!rec.at("bookmarks").is_array()) return protocol_error(where + "bookmarks is not a list");
       for (const auto& b : rec.at("bookmarks")) {
         auto name = framing::bytes_or_text(b);
-        if (!name || name->empty() || name->find_first_of("\n\r") != std::string::npos) return protocol(where + "a bad bookmark name");
+        if (!name || name->empty() || name->find_first_of("\n\r") != std::string::npos) return protocol_error(where + "a bad bookmark name");
         fetched.bookmarks[*name] = *node;
       }
     }
     std::optional<std::string> phase;
     if (rec.contains("phase")) {
       phase = framing::bytes_or_text(rec.at("phase"));
-      if (phase != "public" && phase != "draft") return protocol(where + "unknown phase");
+      if (phase != "public" && phase != "draft") return protocol_error(where + "unknown phase");
     }
     if (!rec.contains("fieldsfollowing")) {  // a bookmark-only or phase-only record
       ++pos;
@@ -199,17 +195,17 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     auto rev = read_revision("changesetdata", *values, pos, pending.size());
     if (!rev) return hgrpc::unexpected<ClientError>(rev.error());
     summary.revision_bytes += rev->data.size();
-    if (rev->delta_base) return protocol(where + "changesets must be sent as full revisions");
+    if (rev->delta_base) return protocol_error(where + "changesets must be sent as full revisions");
     if (cl.rev(rev->node) || pending_rev.contains(rev->node)) continue;  // already have it
     for (const Node& p : {rev->p1, rev->p2}) {
-      if (!cl.rev(p) && !pending_rev.contains(p)) return protocol(where + "its parent " + store::hex(p) + " was neither sent before it nor is in the repository");
+      if (!cl.rev(p) && !pending_rev.contains(p)) return protocol_error(where + "its parent " + store::hex(p) + " was neither sent before it nor is in the repository");
     }
     if (store::hash_revision(rev->p1, rev->p2, rev->data) != rev->node) {
-      return protocol("00changelog.i: node " + store::hex(rev->node) + ": hash mismatch: the received text does not hash to it");
+      return protocol_error("00changelog.i: node " + store::hex(rev->node) + ": hash mismatch: the received text does not hash to it");
     }
-    if (rev->data.size() < 40) return protocol(where + "changeset text too short");
+    if (rev->data.size() < 40) return protocol_error(where + "changeset text too short");
     auto manifest = store::unhex(store::as_chars(rev->data.first(40)));
-    if (!manifest) return protocol(where + "the text does not start with a manifest node");
+    if (!manifest) return protocol_error(where + "the text does not start with a manifest node");
     rev->linkrev = first_rev + static_cast<int>(pending.size());
     if (*manifest != store::kNullNode && manifest_linkrev.emplace(*manifest, rev->linkrev).second) manifest_order.push_back(*manifest);
     pending_rev.emplace(rev->node, rev->linkrev);
@@ -243,11 +239,11 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     auto mvalues = call(exchange, summary, "manifestdata", std::move(margs));
     if (!mvalues) return hgrpc::unexpected<ClientError>(mvalues.error());
     std::uint64_t total = mvalues->empty() ? ~std::uint64_t{0} : count_of((*mvalues)[0], "totalitems");
-    if (total != batch.size()) return protocol("manifestdata: totalitems does not match the " + std::to_string(batch.size()) + " nodes asked for");
+    if (total != batch.size()) return protocol_error("manifestdata: totalitems does not match the " + std::to_string(batch.size()) + " nodes asked for");
     std::size_t pos = 1, in_batch = 0;
     auto read = read_revisions("manifestdata", *mvalues, pos, total, summary, [&](const json&, store::IncomingRevision& rev) -> ClientResult<void> {
       auto link = manifest_linkrev.find(rev.node);
-      if (link == manifest_linkrev.end()) return protocol("manifestdata: node " + store::hex(rev.node) + " was not asked for");
+      if (link == manifest_linkrev.end()) return protocol_error("manifestdata: node " + store::hex(rev.node) + " was not asked for");
       rev.linkrev = link->second;
       auto added = writer.manifestlog().add(rev);
       if (!added) return from_store(added.error());
@@ -269,21 +265,21 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     auto fvalues = call(exchange, summary, "filesdata", std::move(fargs));
     if (!fvalues) return hgrpc::unexpected<ClientError>(fvalues.error());
     std::uint64_t paths = fvalues->empty() ? ~std::uint64_t{0} : count_of((*fvalues)[0], "totalpaths");
-    if (paths == ~std::uint64_t{0}) return protocol("filesdata: no totalpaths header");
+    if (paths == ~std::uint64_t{0}) return protocol_error("filesdata: no totalpaths header");
     std::size_t pos = 1;
     for (std::uint64_t p = 0; p < paths; ++p) {
-      if (pos >= fvalues->size()) return protocol("filesdata: path " + std::to_string(p) + " is missing");
+      if (pos >= fvalues->size()) return protocol_error("filesdata: path " + std::to_string(p) + " is missing");
       const json& header = (*fvalues)[pos++];
       auto path = header.is_object() && header.contains("path") ? framing::bytes_or_text(header.at("path")) : std::nullopt;
       std::uint64_t n = count_of(header, "totalitems");
-      if (!path || n == ~std::uint64_t{0}) return protocol("filesdata: a path header without path or totalitems");
+      if (!path || n == ~std::uint64_t{0}) return protocol_error("filesdata: a path header without path or totalitems");
       if (n > 0 && paths_seen.insert(*path).second) summary.files += 1;
       auto filelog = writer.filelog(*path);
-      if (!filelog) return protocol("filesdata: " + filelog.error().message);
+      if (!filelog) return protocol_error("filesdata: " + filelog.error().message);
       auto read = read_revisions("filesdata: " + *path, *fvalues, pos, n, summary, [&](const json& rec, store::IncomingRevision& rev) -> ClientResult<void> {
         auto link = rec.contains("linknode") ? node_of(rec.at("linknode")) : std::nullopt;
         auto linkrev = link ? pending_rev.find(*link) : pending_rev.end();
-        if (linkrev == pending_rev.end()) return protocol("filesdata: " + *path + "@" + store::hex(rev.node) + ": linknode is not a received changeset");
+        if (linkrev == pending_rev.end()) return protocol_error("filesdata: " + *path + "@" + store::hex(rev.node) + ": linknode is not a received changeset");
         rev.linkrev = linkrev->second;
         auto added = (*filelog)->add(rev);
         if (!added) return from_store(added.error());
@@ -306,7 +302,7 @@ ClientResult<void> append_changesets(store::RepositoryWriter& writer, const Fetc
   for (const auto& rev : fetched.pending) {
     auto added = writer.changelog().add(rev);
     if (!added) return from_store(added.error());
-    if (*added != rev.linkrev) return protocol("00changelog.i: node " + store::hex(rev.node) + " was written as rev " + std::to_string(*added) + ", not " + std::to_string(rev.linkrev));
+    if (*added != rev.linkrev) return protocol_error("00changelog.i: node " + store::hex(rev.node) + " was written as rev " + std::to_string(*added) + ", not " + std::to_string(rev.linkrev));
   }
   return {};
 }

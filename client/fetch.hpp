@@ -29,6 +29,13 @@
 
 namespace hgrpc::client {
 
+// A malformed or inconsistent answer, or a store failure while writing what
+// was received: protocol errors (exit 3) for clone and pull.
+inline hgrpc::unexpected<ClientError> protocol_error(const std::string& message) {
+  return client_fail(ErrorKind::Protocol, message);
+}
+inline hgrpc::unexpected<ClientError> from_store(const store::Error& e) { return protocol_error(e.message); }
+
 // Runs calls in one request body; their outcomes in call order.
 using Exchange = std::function<ClientResult<std::vector<Outcome>>(const std::vector<Call>& calls)>;
 

@@ -18,10 +18,6 @@ namespace fs = std::filesystem;
 using framing::json;
 using store::Node;
 
-hgrpc::unexpected<ClientError> protocol(const std::string& message) {
-  return client_fail(ErrorKind::Protocol, message);
-}
-hgrpc::unexpected<ClientError> from_store(const store::Error& e) { return protocol(e.message); }
 
 // The changelog's graph: the repository's revs, then those the pull adds.
 struct Graph {
@@ -90,7 +86,7 @@ std::vector<int> heads_of(const Graph& g, Keep keep) {
 ClientResult<void> apply_known(const Graph& g, std::vector<signed char>& cls, const std::vector<int>& revs,
                                const Outcome& outcome) {
   if (outcome.values.size() != 1 || !outcome.values[0].is_binary() || outcome.values[0].get_binary().size() != revs.size()) {
-    return protocol("known: expected one byte string of " + std::to_string(revs.size()) + " flags");
+    return protocol_error("known: expected one byte string of " + std::to_string(revs.size()) + " flags");
   }
   const auto& flags = outcome.values[0].get_binary();
   bool missing = false;
@@ -98,18 +94,18 @@ ClientResult<void> apply_known(const Graph& g, std::vector<signed char>& cls, co
     if (flags[i] == '1') {
       g.mark_ancestors(cls, revs[i], kCommon);
     } else if (flags[i] == '0') {
-      if (cls[static_cast<std::size_t>(revs[i])] == kCommon) return protocol("known: node " + store::hex(g.nodes[static_cast<std::size_t>(revs[i])]) + " is unknown but an ancestor of a known one");
+      if (cls[static_cast<std::size_t>(revs[i])] == kCommon) return protocol_error("known: node " + store::hex(g.nodes[static_cast<std::size_t>(revs[i])]) + " is unknown but an ancestor of a known one");
       cls[static_cast<std::size_t>(revs[i])] = kMissing;
       missing = true;
     } else {
-      return protocol("known: a flag is neither '0' nor '1'");
+      return protocol_error("known: a flag is neither '0' nor '1'");
     }
   }
   if (missing) {  // descendants of a missing changeset are missing
     for (int r = 0; r < g.size(); ++r) {
       for (int p : {g.parents[static_cast<std::size_t>(r)].first, g.parents[static_cast<std::size_t>(r)].second}) {
         if (p < 0 || cls[static_cast<std::size_t>(p)] != kMissing) continue;
-        if (cls[static_cast<std::size_t>(r)] == kCommon) return protocol("known: node " + store::hex(g.nodes[static_cast<std::size_t>(r)]) + " is known but descends from an unknown one");
+        if (cls[static_cast<std::size_t>(r)] == kCommon) return protocol_error("known: node " + store::hex(g.nodes[static_cast<std::size_t>(r)]) + " is known but descends from an unknown one");
         cls[static_cast<std::size_t>(r)] = kMissing;
       }
     }
@@ -153,11 +149,11 @@ json known_args(const Graph& g, const std::vector<int>& revs) {
 
 // listkeys' map of byte strings.
 ClientResult<std::map<std::string, std::string>> listkeys_of(const std::string& ns, const Outcome& outcome) {
-  if (outcome.values.size() != 1 || !outcome.values[0].is_object()) return protocol("listkeys " + ns + ": expected one map");
+  if (outcome.values.size() != 1 || !outcome.values[0].is_object()) return protocol_error("listkeys " + ns + ": expected one map");
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : outcome.values[0].items()) {
     auto v = framing::bytes_or_text(value);
-    if (!v) return protocol("listkeys " + ns + ": the value of '" + key + "' is not a string");
+    if (!v) return protocol_error("listkeys " + ns + ": the value of '" + key + "' is not a string");
     out.emplace(key, *v);
   }
   return out;
@@ -298,7 +294,7 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
   for (std::size_t i = 0; i < fetched->added.size(); ++i) {
     auto p1 = g.rev(fetched->added_parents[i].first);
     auto p2 = g.rev(fetched->added_parents[i].second);
-    if (!p1 || !p2) return protocol("changesetdata: a parent of " + store::hex(fetched->added[i]) + " is unknown");
+    if (!p1 || !p2) return protocol_error("changesetdata: a parent of " + store::hex(fetched->added[i]) + " is unknown");
     g.add(fetched->added[i], *p1, *p2);
   }
 
@@ -306,7 +302,7 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
   std::vector<signed char> in_pull(static_cast<std::size_t>(g.size()), 0);
   for (const Node& n : wanted) {
     auto r = g.rev(n);
-    if (!r) return protocol("changesetdata: " + store::hex(n) + " was asked for and not sent");
+    if (!r) return protocol_error("changesetdata: " + store::hex(n) + " was asked for and not sent");
     g.mark_ancestors(in_pull, *r, 1);
   }
   const bool publishing = remote_phases->contains("publishing") && (*remote_phases)["publishing"] == "True";
@@ -338,8 +334,8 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
   std::map<std::string, Node> marks = local_marks;
   for (const auto& [name, hexnode] : *remote_marks) {
     auto node = store::unhex(hexnode);
-    if (!node) return protocol("listkeys bookmarks: '" + name + "' is not on a 40-hex node");
-    if (name.empty() || name.find_first_of("\n\r") != std::string::npos) return protocol("listkeys bookmarks: a bad bookmark name");
+    if (!node) return protocol_error("listkeys bookmarks: '" + name + "' is not on a 40-hex node");
+    if (name.empty() || name.find_first_of("\n\r") != std::string::npos) return protocol_error("listkeys bookmarks: a bad bookmark name");
     auto remote_rev = g.rev(*node);
     if (!remote_rev || *remote_rev < 0) continue;  // on a changeset we did not pull
     auto local = local_marks.find(name);

@@ -32,6 +32,9 @@ inline constexpr Encoding kMercurialEncodings[] = {Encoding::Zstd8mb, Encoding::
 std::string_view encoding_name(Encoding e);
 std::optional<Encoding> encoding_from_name(std::string_view name);
 
+// The "8mb" of zstd-8mb (and zstd-8mb-frames): the largest window, as a log.
+inline constexpr int kZstd8mbWindowLog = 23;
+
 class ZstdContextPool;
 
 struct EncoderOptions {
@@ -63,7 +66,7 @@ struct DecoderLimits {
   // Decoded bytes this stream may produce in total; stops decompression bombs.
   std::uint64_t max_decoded_bytes = std::uint64_t{1} << 30;
   // zstd-8mb refuses frames that need a larger window (ZSTD_d_windowLogMax 23).
-  int zstd_window_log_max = 23;
+  int zstd_window_log_max = kZstd8mbWindowLog;
 };
 
 class Decoder {

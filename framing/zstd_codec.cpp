@@ -14,7 +14,6 @@
 namespace hgrpc::framing::detail {
 namespace {
 
-constexpr int kProfileWindowLog = 23;  // the "8mb" of zstd-8mb
 
 class ZstdEncoder final : public Encoder {
  public:
@@ -26,7 +25,7 @@ class ZstdEncoder final : public Encoder {
       // Levels above 19 ("ultra") default to windows larger than the profile
       // lets peers decode; levels up to 19 use at most 2^23 (zstd's clevels.h).
       if (options.zstd_level > 19) {
-        check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_windowLog, kProfileWindowLog));
+        check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_windowLog, kZstd8mbWindowLog));
       }
     } catch (...) {
       give_back();

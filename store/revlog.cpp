@@ -179,6 +179,8 @@ Result<Bytes> Revlog::raw_chunk(int rev) const {
 Result<StoredDelta> Revlog::stored_delta(int rev) const {
   auto chunk = raw_chunk(rev);
   if (!chunk) return hgrpc::unexpected<Error>(chunk.error());
+  const IndexEntry& e = entry(rev);
+  if (e.flags != 0) return fail(state_->where(rev) + flag_problem(e.flags));
   return delta_of_chunk(rev, *chunk);
 }
 
@@ -189,8 +191,6 @@ std::uint64_t Revlog::stored_size_limit(int rev) const {
 }
 
 Result<StoredDelta> Revlog::delta_of_chunk(int rev, ByteView chunk) const {
-  const IndexEntry& e = entry(rev);
-  if (e.flags != 0) return fail(state_->where(rev) + flag_problem(e.flags));
   StoredDelta out;
   out.base = delta_parent(rev);
   auto data = decompress_chunk(chunk, stored_size_limit(rev));

@@ -85,6 +85,7 @@ class Revlog {
   struct State;
   // The most bytes rev's stored chunk may decompress to.
   std::uint64_t stored_size_limit(int rev) const;
+  // Decompresses rev's chunk (its flags already checked by the caller).
   Result<StoredDelta> delta_of_chunk(int rev, ByteView chunk) const;
   explicit Revlog(std::shared_ptr<State> state) : state_(std::move(state)) {}
   std::shared_ptr<State> state_;

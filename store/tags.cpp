@@ -3,17 +3,11 @@
 #include <algorithm>
 #include <optional>
 
+#include "store/text.hpp"
+
 namespace hgrpc::store {
 
 namespace {
-
-constexpr std::string_view kWhitespace = " \t\n\r\v\f";
-
-std::string_view strip(std::string_view s) {
-  auto begin = s.find_first_not_of(kWhitespace);
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(kWhitespace) - begin + 1);
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -3,6 +3,7 @@
 #include <unordered_set>
 #include <variant>
 
+#include "framing/content_encoding.hpp"
 #include "mpatch/mpatch.hpp"
 #include "store/revlog_index.hpp"
 
@@ -11,7 +12,7 @@ namespace hgrpc::server::repo {
 namespace {
 
 // zstd-8mb-frames streams are decoded with an 8 MiB window at most.
-constexpr std::uint64_t kSpliceWindowBytes = std::uint64_t{8} << 20;
+constexpr std::uint64_t kSpliceWindowBytes = std::uint64_t{1} << framing::kZstd8mbWindowLog;
 
 constexpr std::uint16_t kUnservableFlags =
     store::kRevFlagCensored | store::kRevFlagEllipsis | store::kRevFlagExtStored;

@@ -253,6 +253,15 @@ TEST_CASE("command data: files as CBOR byte strings, raw files and literals, rea
   CHECK(err.error().message.find("cannot read " + dir.file("nope")) == 0);
 }
 
+// What a progress line wrote to its temporary file.
+std::string read_and_close(std::FILE* out) {
+  std::rewind(out);
+  std::string text(4096, '\0');
+  text.resize(std::fread(text.data(), 1, text.size(), out));
+  std::fclose(out);
+  return text;
+}
+
 TEST_CASE("progress line: silent below the threshold, throttled, ended by finish") {
   using Clock = ProgressLine::Clock;
   Clock::time_point now{};
@@ -275,10 +284,7 @@ TEST_CASE("progress line: silent below the threshold, throttled, ended by finish
     p.add_received(0);  // redrawn
     p.finish();
   }
-  std::rewind(out);
-  std::string text(4096, '\0');
-  text.resize(std::fread(text.data(), 1, text.size(), out));
-  std::fclose(out);
+  const std::string text = read_and_close(out);
   CHECK(text ==
         "\rsent 1000 B, received 0 B, 1000 B/s\x1b[K"
         "\rsent 1000 B, received 1.0 KiB, 1012 B/s\x1b[K"
@@ -313,9 +319,6 @@ TEST_CASE("progress line: clone and pull counts in front and an ETA from the sha
     now += std::chrono::seconds(2);
     p.set_work("changesets 1", 0.5);
   }
-  std::rewind(out);
-  std::string text(4096, '\0');
-  text.resize(std::fread(text.data(), 1, text.size(), out));
-  std::fclose(out);
+  const std::string text = read_and_close(out);
   CHECK(text == "\rchangesets 1: sent 0 B, received 0 B, 0 B/s, ETA 0:02\x1b[K\rchangesets 1: sent 0 B, received 0 B, 0 B/s, ETA 0:02\x1b[K\n");
 }
