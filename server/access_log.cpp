@@ -62,13 +62,19 @@ std::string format_access_log(const AccessLogEntry& e, LogFormat format) {
                         {"commands", std::move(commands)}, {"status", e.status},
                         {"bytes_in", e.bytes_in},       {"bytes_out", e.bytes_out},
                         {"duration_ms", e.duration_ms}};
+    if (!e.cache.empty()) {
+      nlohmann::json cache = nlohmann::json::object();
+      for (const auto& [n, count] : e.cache.entries()) cache[n] = count;
+      j["cache"] = std::move(cache);
+    }
     // Invalid UTF-8 from a peer is replaced, never a reason to lose the line.
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  return fmt::format("{} {} \"{} {}\" {} in={} out={} ms={:.3f} commands={}", format_utc(e.time),
+  return fmt::format("{} {} \"{} {}\" {} in={} out={} ms={:.3f} commands={}{}", format_utc(e.time),
                      escape_text(e.client), escape_text(e.method), escape_text(e.path), e.status,
                      e.bytes_in, e.bytes_out, e.duration_ms,
-                     e.commands.empty() ? std::string("-") : escape_text(e.commands.to_string()));
+                     e.commands.empty() ? std::string("-") : escape_text(e.commands.to_string()),
+                     e.cache.empty() ? std::string() : " cache=" + e.cache.to_string());
 }
 
 void AccessLog::write(const AccessLogEntry& e) {

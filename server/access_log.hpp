@@ -34,6 +34,7 @@ struct AccessLogEntry {
   std::string method;
   std::string path;
   CommandTally commands;
+  CommandTally cache;  // how the response cache answered them ("hit*2,miss")
   int status = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
@@ -43,7 +44,8 @@ struct AccessLogEntry {
 // "2026-11-25T03:40:00.123Z"
 std::string format_utc(std::chrono::system_clock::time_point t);
 
-// Text: `TIME CLIENT "METHOD PATH" STATUS in=N out=N ms=D commands=...`, with
+// Text: `TIME CLIENT "METHOD PATH" STATUS in=N out=N ms=D commands=...` and
+// ` cache=...` when the cache answered or computed any of them, with
 // control characters and quotes of the path escaped. JSON: one object.
 std::string format_access_log(const AccessLogEntry& e, LogFormat format);
 

@@ -230,7 +230,8 @@ void BodyProcessor::run(Pending& p) {
       batch_bytes_, splices);
   const std::string_view name = p.spec != nullptr ? std::string_view(p.cmd.name) : "unknown";
   const auto observe = [&](bool ok) {
-    if (observer_) observer_(name, ok);
+    if (const auto outcome = cache_outcome_name(sink.cache_outcome()); !outcome.empty()) cache_tally_.add(outcome);
+    if (observer_) observer_(name, ok, sink.cache_outcome());
   };
   if (p.refusal) {
     sink.fail(*p.refusal);
@@ -240,7 +241,7 @@ void BodyProcessor::run(Pending& p) {
   std::optional<ByteView> data;
   if (p.cmd.data) data = ByteView(*p.cmd.data);
   try {
-    auto status = registry_.execute(*p.spec, p.cmd.args, data, options_.limits, sink);
+    auto status = registry_.execute(*p.spec, p.cmd.args, data, options_.limits, sink, options_.cache);
     // The request's arguments and data are released before the next runs.
     p.cmd.args = framing::json();
     p.cmd.data.reset();

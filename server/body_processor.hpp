@@ -76,6 +76,7 @@ struct BodyOptions {
   // it the oldest run at once into the spool (--response-window-bytes).
   std::uint64_t max_queued_bytes = std::uint64_t{4} << 20;
   std::uint64_t spool_memory_bytes = std::uint64_t{32} << 20;  // --spool-bytes
+  ResponseCache* cache = nullptr;  // the server's response cache (not owned); null: none
 };
 
 struct BodyResult {
@@ -88,7 +89,7 @@ struct BodyResult {
 
 class BodyProcessor {
  public:
-  using CommandObserver = std::function<void(std::string_view command, bool ok)>;
+  using CommandObserver = std::function<void(std::string_view command, bool ok, CacheOutcome cache)>;
 
   // pool may be null (inline rendering). observer may be empty.
   BodyProcessor(const CommandRegistry& registry, BodyTarget target, BodyOptions options,
@@ -107,6 +108,8 @@ class BodyProcessor {
 
   bool done() const { return stopped_; }
   const CommandTally& commands() const { return tally_; }
+  // How the response cache answered this body's requests (access log).
+  const CommandTally& cache_outcomes() const { return cache_tally_; }
   std::uint64_t frames_in() const { return reader_.frames_read(); }
   std::uint64_t frames_out() const { return mux_->frames_written(); }
   std::uint64_t bytes_out() const { return mux_->bytes_written(); }
@@ -149,6 +152,7 @@ class BodyProcessor {
   OutputMux::Sink sink_;
   std::unique_ptr<OutputMux> mux_;
   CommandTally tally_;
+  CommandTally cache_tally_;
   BodyResult result_;
   std::deque<Pending> queue_;
   std::size_t commands_queued_ = 0;  // queue_ entries that answer a request

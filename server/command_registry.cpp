@@ -9,6 +9,7 @@
 #include "server/commands/diff.hpp"
 #include "server/commands/foldpatches.hpp"
 #include "server/commands/patchedsize.hpp"
+#include "server/response_cache.hpp"
 
 namespace hgrpc::server {
 
@@ -209,11 +210,17 @@ const CommandSpec* CommandRegistry::find(std::string_view name) const {
 
 CommandStatus CommandRegistry::execute(const CommandSpec& spec, const json& args,
                                        std::optional<framing::ByteView> data,
-                                       const CommandLimits& limits, ResponseSink& sink) const {
+                                       const CommandLimits& limits, ResponseSink& sink,
+                                       ResponseCache* cache) const {
   const json& given = args.is_null() ? empty_args() : args;
   auto checked = check_args(spec, given, data.has_value());
   if (!checked) return hgrpc::unexpected<CommandError>(std::move(checked.error()));
-  CommandInput input{*checked ? **checked : given, data, limits, *this};
+  CommandInput input{*checked ? **checked : given, data, limits, *this, cache};
+  if (cache != nullptr && spec.cached_by_arguments) {
+    if (auto key = response_cache_key(spec.name, input.args, data, "", sink.splices())) {
+      return answer_with_cache(cache, *key, sink, [&] { return spec.handler(input, sink); });
+    }
+  }
   return spec.handler(input, sink);
 }
 

@@ -72,12 +72,14 @@ struct CommandError {
 std::string format_command_error(const CommandError& e);
 
 class CommandRegistry;
+class ResponseCache;
 
 struct CommandInput {
   const json& args;                          // validated against the table, defaults filled in
   std::optional<framing::ByteView> data;     // command data (have-data), if any
   const CommandLimits& limits;
   const CommandRegistry& registry;           // the registry running the command
+  ResponseCache* cache = nullptr;            // the server's response cache, if any
 };
 
 // A handler writes its values into the ResponseSink as it produces them and
@@ -99,6 +101,10 @@ struct CommandSpec {
   CommandHandler handler;
   // Extra keys of the command's capabilities entry (e.g. recommendedbatchsize).
   json extra_capabilities = json::object();
+  // The answer depends on the arguments and data alone: execute() answers
+  // it through the response cache. (Repository commands key their answers
+  // on the repository state too and use the cache themselves.)
+  bool cached_by_arguments = false;
 };
 
 class CommandRegistry {
@@ -117,7 +123,7 @@ class CommandRegistry {
   // exists and is permitted.
   CommandStatus execute(const CommandSpec& spec, const json& args,
                         std::optional<framing::ByteView> data, const CommandLimits& limits,
-                        ResponseSink& sink) const;
+                        ResponseSink& sink, ResponseCache* cache = nullptr) const;
   // Same, collecting the values in memory (tests and tools; not the server).
   CommandResult run(const CommandSpec& spec, const json& args, std::optional<framing::ByteView> data,
                     const CommandLimits& limits) const;

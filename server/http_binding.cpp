@@ -22,6 +22,7 @@
 #include "server/compression_pool.hpp"
 #include "server/connection_pool.hpp"
 #include "server/handshake.hpp"
+#include "server/response_cache.hpp"
 #include "server/route.hpp"
 #include "server/site.hpp"
 
@@ -42,6 +43,7 @@ struct RequestState {
   std::string client;
   std::string label = "other";
   CommandTally commands;
+  CommandTally cache;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   bool counted_client = false;  // holds a RequestsPerClient slot
@@ -184,6 +186,8 @@ struct HttpServer::Impl {
   Metrics metrics;
   std::unique_ptr<CompressionPool> pool;  // outlives the server's workers
   std::unique_ptr<framing::ZstdContextPool> zstd_contexts;  // likewise
+  std::unique_ptr<ResponseCache> cache;  // likewise; null with --cache-bytes 0
+  std::unique_ptr<SharedCacheTier> shared_tier;  // --cache-url, made in bind(), moved into cache
   DrainingServer http;
   std::unique_ptr<ConnectionPool> connections;  // destroyed before http
   RequestsPerClient requests_per_client;
@@ -219,6 +223,16 @@ void HttpServer::Impl::configure() {
   body_options.response_window_bytes = options.response_window_bytes;
   body_options.max_queued_bytes = options.response_window_bytes;
   body_options.spool_memory_bytes = options.spool_bytes;
+  if (options.cache_bytes > 0) {
+    ResponseCacheOptions co;
+    co.max_bytes = options.cache_bytes;
+    co.max_entry_bytes = std::min(options.cache_entry_bytes, options.cache_bytes);
+    co.admission = options.cache_admit_second ? CacheAdmission::Second : CacheAdmission::First;
+    co.wait = std::chrono::milliseconds(static_cast<std::int64_t>(options.cache_wait * 1000));
+    cache = std::make_unique<ResponseCache>(co, std::move(shared_tier));
+    body_options.cache = cache.get();
+    metrics.cache = cache.get();
+  }
   const std::size_t compress = effective_compress_threads(options);
   body_options.mux.max_streams = compress;
   pool = std::make_unique<CompressionPool>(compress > 1 ? compress : 0);
@@ -360,6 +374,7 @@ void HttpServer::Impl::on_logged(const httplib::Request& req, const httplib::Res
   e.method = req.method;
   e.path = req.path;
   e.commands = std::move(st.commands);
+  e.cache = std::move(st.cache);
   e.status = res.status;
   e.bytes_in = st.bytes_in != 0 ? st.bytes_in : req.body.size();
   e.bytes_out = st.bytes_out != 0 ? st.bytes_out : res.body.size();
@@ -499,7 +514,7 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
           return framing::fail("the client stopped reading the response");
         return {};
       },
-      [this](std::string_view command, bool ok) { metrics.command_run(command, ok); });
+      [this](std::string_view command, bool ok, CacheOutcome) { metrics.command_run(command, ok); });
   BodyProcessor& body = *body_ptr;
 
   std::uint64_t received = 0;
@@ -566,6 +581,7 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
       [this, body_ptr, out](std::size_t, httplib::DataSink& sink) {
         *out = &sink;
         auto r = body_ptr->write_output();
+        tl_request.cache = body_ptr->cache_outcomes();
         metrics.frames_sent(body_ptr->frames_out());
         if (!r) return false;
         sink.done();

@@ -1,5 +1,7 @@
 #include "server/metrics.hpp"
 
+#include "server/response_cache.hpp"
+
 #include <fmt/format.h>
 
 namespace hgrpc::server {
@@ -66,6 +68,25 @@ std::string Metrics::render() const {
   for (int i = 0; i < 2; ++i)
     out += fmt::format("hgrpcd_connections_timed_out_total{{phase=\"{}\"}} {}\n", kPhases[i],
                        c.timed_out[i].load());
+  if (cache != nullptr) {
+    const auto s = cache->stats();
+    out += "# HELP hgrpcd_cache_requests_total Cacheable requests by how they were answered.\n"
+           "# TYPE hgrpcd_cache_requests_total counter\n";
+    const std::pair<std::string_view, std::uint64_t> outcomes[] = {
+        {"hit", s.hits}, {"shared", s.shared}, {"tier", s.tier_hits}, {"miss", s.misses}};
+    for (const auto& [name, n] : outcomes)
+      out += fmt::format("hgrpcd_cache_requests_total{{outcome=\"{}\"}} {}\n", name, n);
+    counter("hgrpcd_cache_stores_total", "Answers kept in the cache.", s.stores);
+    counter("hgrpcd_cache_evictions_total", "Answers evicted to make room.", s.evictions);
+    counter("hgrpcd_cache_too_large_total", "Answers above --cache-entry-bytes, not kept.", s.too_large);
+    counter("hgrpcd_cache_not_admitted_total", "Answers not kept: first request of their key (--cache-admit second).",
+            s.not_admitted);
+    counter("hgrpcd_cache_wait_timeouts_total", "Requests that waited --cache-wait for an identical one, then computed.",
+            s.wait_timeouts);
+    counter("hgrpcd_cache_tier_dropped_total", "Shared-tier writes dropped (writer queue full).", s.tier_dropped);
+    gauge("hgrpcd_cache_bytes", "Memory held by cached answers.", static_cast<std::int64_t>(s.bytes));
+    gauge("hgrpcd_cache_entries", "Cached answers.", static_cast<std::int64_t>(s.entries));
+  }
   return out;
 }
 

@@ -17,6 +17,11 @@
 //       431/416 heads: bad_head
 //   hgrpcd_connections_timed_out_total{phase}   closed by the pool: header
 //       (--header-timeout / --read-timeout), keep_alive (--keep-alive-timeout)
+//   hgrpcd_cache_requests_total{outcome}        cacheable requests: hit, shared (waited for
+//       an identical one), tier (shared tier), miss (computed)
+//   hgrpcd_cache_stores_total, _evictions_total, _too_large_total, _not_admitted_total,
+//   hgrpcd_cache_wait_timeouts_total, hgrpcd_cache_tier_dropped_total
+//   hgrpcd_cache_bytes, hgrpcd_cache_entries    gauges
 //
 // Label values come from fixed sets (unknown names are counted as "unknown"),
 // so a peer cannot grow the label space.
@@ -46,9 +51,13 @@ struct ConnectionCounters {
   void time_out(Timeout t) { timed_out[static_cast<int>(t)].fetch_add(1, std::memory_order_relaxed); }
 };
 
+class ResponseCache;
+
 class Metrics {
  public:
   ConnectionCounters connections;
+  // The response cache whose counters render() shows (not owned); may stay null.
+  const ResponseCache* cache = nullptr;
 
   void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void request_finished(std::string_view command, int status, std::uint64_t bytes_in,

@@ -193,6 +193,34 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   app.add_option("--max-file-revisions", o.max_file_revisions,
                  "File revisions one filesdata request may select")
       ->envname("HGRPCD_MAX_FILE_REVISIONS");
+  app.add_option("--cache-bytes", o.cache_bytes,
+                 "Memory for cached answers of the repository data commands (changesetdata, "
+                 "manifestdata, filedata, filesdata) and the patch commands; 0 turns the cache off")
+      ->envname("HGRPCD_CACHE_BYTES")
+      ->transform(size_unit);
+  app.add_option("--cache-entry-bytes", o.cache_entry_bytes,
+                 "Largest answer kept in the cache; a larger one is computed every time")
+      ->envname("HGRPCD_CACHE_ENTRY_BYTES")
+      ->transform(size_unit);
+  std::string cache_admit = "first";
+  app.add_option("--cache-admit", cache_admit,
+                 "first: keep every answer that fits; second: keep an answer once its request "
+                 "came twice (one-off requests then never evict the popular ones)")
+      ->envname("HGRPCD_CACHE_ADMIT")
+      ->check(CLI::IsMember({"first", "second"}));
+  app.add_option("--cache-wait", o.cache_wait,
+                 "Seconds a request waits for an identical one being answered before it computes "
+                 "its own answer")
+      ->envname("HGRPCD_CACHE_WAIT")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--cache-url", o.cache_url,
+                 "Shared cache tier for several replicas: redis://HOST:PORT[/DB]. A dead or slow "
+                 "tier only costs the time of --cache-timeout; answers are then computed")
+      ->envname("HGRPCD_CACHE_URL");
+  app.add_option("--cache-timeout", o.cache_timeout,
+                 "Seconds one shared-tier operation may take (connect, read or write)")
+      ->envname("HGRPCD_CACHE_TIMEOUT")
+      ->check(CLI::PositiveNumber);
 
   try {
     app.parse(argc, argv);
@@ -202,6 +230,7 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   o.log_format = log_format == "json" ? LogFormat::Json : LogFormat::Text;
   o.access_log = access_log == "on";
   o.verify_hashes = verify == "on";
+  o.cache_admit_second = cache_admit == "second";
   return {std::move(o), 0};
 }
 

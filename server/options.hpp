@@ -57,6 +57,13 @@ struct Options {
   std::size_t max_nodes = 1000000;       // nodes in one list argument
   std::size_t max_changesets = 10000000; // changesets one request may select
   std::size_t max_file_revisions = 50000000;  // file revisions one filesdata may select
+  // The response cache (server/response_cache.hpp). 0 bytes: no cache.
+  std::uint64_t cache_bytes = std::uint64_t{256} << 20;
+  std::uint64_t cache_entry_bytes = std::uint64_t{64} << 20;  // larger answers are not kept
+  bool cache_admit_second = false;       // --cache-admit second
+  double cache_wait = 10;                // seconds an identical request waits for the first
+  std::string cache_url;                 // shared tier: redis://HOST:PORT[/DB]; empty: none
+  double cache_timeout = 0.2;            // seconds for one shared-tier operation
 };
 
 // The resolved number of HTTP worker threads and compression threads.

@@ -4,11 +4,24 @@
 #include <stdexcept>
 #include <string>
 
+#include "server/cached_response.hpp"
 #include "server/command_registry.hpp"
 
 namespace hgrpc::server {
 
 using framing::ByteView;
+
+std::string_view cache_outcome_name(CacheOutcome o) {
+  switch (o) {
+    case CacheOutcome::None: return "";
+    case CacheOutcome::Hit: return "hit";
+    case CacheOutcome::Shared: return "shared";
+    case CacheOutcome::TierHit: return "tier";
+    case CacheOutcome::Miss: return "miss";
+    case CacheOutcome::Uncached: return "uncached";
+  }
+  return "";
+}
 
 ResponseSink::ResponseSink(framing::ResponseEmitter& emitter, Drain drain, std::size_t batch_bytes, bool splices)
     : emitter_(emitter),
@@ -41,12 +54,14 @@ bool ResponseSink::after_write() {
 
 bool ResponseSink::value(const framing::json& v) {
   if (!ok_) return false;
+  if (recorder_) recorder_->value(v);
   emitter_.value(v, planned_);
   return after_write();
 }
 
 bool ResponseSink::encoded(ByteView cbor) {
   if (!ok_) return false;
+  if (recorder_) recorder_->encoded(cbor);
   emitter_.encoded_value(cbor, planned_);
   return after_write();
 }
@@ -63,24 +78,28 @@ bool ResponseSink::bytes(ByteView b) {
 
 bool ResponseSink::bytes_begin(std::uint64_t length) {
   if (!ok_) return false;
+  if (recorder_) recorder_->bytes_begin(length);
   emitter_.bytes_begin(length, planned_);
   return after_write();
 }
 
 bool ResponseSink::bytes_begin() {
   if (!ok_) return false;
+  if (recorder_) recorder_->bytes_begin_indefinite();
   emitter_.bytes_begin(planned_);
   return after_write();
 }
 
 bool ResponseSink::bytes_chunk(ByteView chunk) {
   if (!ok_) return false;
+  if (recorder_) recorder_->bytes_chunk(chunk);
   emitter_.bytes_chunk(chunk, planned_);
   return after_write();
 }
 
 bool ResponseSink::bytes_end() {
   if (!ok_) return false;
+  if (recorder_) recorder_->bytes_end();
   emitter_.bytes_end(planned_);
   return after_write();
 }
@@ -88,6 +107,7 @@ bool ResponseSink::bytes_end() {
 bool ResponseSink::spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size) {
   if (!ok_) return false;
   if (!splices_) throw std::logic_error("ResponseSink::spliced_chunk on a response whose streams cannot splice");
+  if (recorder_) recorder_->spliced(zstd_frames, decoded_size);
   emitter_.spliced_chunk(std::move(zstd_frames), decoded_size, planned_);
   return after_write();
 }

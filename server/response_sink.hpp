@@ -37,6 +37,12 @@
 namespace hgrpc::server {
 
 struct CommandError;
+class ResponseRecorder;
+
+// How the response cache answered a request (the access log marks it).
+enum class CacheOutcome { None, Hit, Shared, TierHit, Miss, Uncached };
+// "hit", "shared", "tier", "miss", "uncached"; empty for None.
+std::string_view cache_outcome_name(CacheOutcome o);
 
 class ResponseSink {
  public:
@@ -56,6 +62,12 @@ class ResponseSink {
   bool bytes_end();
   bool splices() const { return splices_; }
   bool spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size);
+
+  // While set, every write is also recorded (the response cache's first
+  // answer); nullptr stops recording.
+  void record_into(ResponseRecorder* recorder) { recorder_ = recorder; }
+  void set_cache_outcome(CacheOutcome o) { cache_outcome_ = o; }
+  CacheOutcome cache_outcome() const { return cache_outcome_; }
 
   bool ok() const { return ok_; }
   // True once frames of this response went to the drain.
@@ -80,6 +92,8 @@ class ResponseSink {
   bool ok_ = true;
   bool drained_ = false;
   bool splices_ = false;
+  ResponseRecorder* recorder_ = nullptr;
+  CacheOutcome cache_outcome_ = CacheOutcome::None;
 };
 
 }  // namespace hgrpc::server

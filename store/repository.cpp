@@ -17,6 +17,7 @@ struct Snapshot::State {
   Revlog manifestlog;
   std::vector<Phase> phases;
   std::map<std::string, Node> bookmarks;
+  std::string state_key;
   mutable std::mutex filelogs_mutex;
   mutable std::list<std::pair<std::string, Revlog>> filelogs;  // most recently used first
 
@@ -84,6 +85,17 @@ Result<Snapshot> Repository::snapshot() const {
     return r && *r >= 0;
   });
 
+  // Each part preceded by its length, so that no two states share a key.
+  const auto part = [&](std::string_view p) {
+    state->state_key += std::to_string(p.size());
+    state->state_key += ':';
+    state->state_key += p;
+  };
+  part(std::to_string(cl.size()));
+  part(cl.size() > 0 ? hex(cl.entry(cl.size() - 1).node) : std::string());
+  part(*roots_text);
+  part(*marks_text);
+
   Snapshot snapshot;
   snapshot.state_ = std::move(state);
   return snapshot;
@@ -94,6 +106,7 @@ const Revlog& Snapshot::changelog() const { return state_->changelog; }
 const Revlog& Snapshot::manifestlog() const { return state_->manifestlog; }
 Phase Snapshot::phase(int rev) const { return state_->phases.at(static_cast<std::size_t>(rev)); }
 const std::map<std::string, Node>& Snapshot::bookmarks() const { return state_->bookmarks; }
+const std::string& Snapshot::state_key() const { return state_->state_key; }
 
 std::vector<int> Snapshot::served_revs() const {
   std::vector<int> revs;

@@ -65,6 +65,11 @@ class Snapshot {
   Result<std::shared_ptr<const Bytes>> manifest_text_of_changeset(int rev) const;
   // Branch heads of the served view.
   Result<std::map<std::string, std::vector<BranchHead>>> branchmap() const;
+  // What every answer on this snapshot depends on: the changelog's length
+  // and tip node (append-only, so they name its whole content, as
+  // Mercurial's branch cache key does), the phaseroots and bookmarks text.
+  // Equal keys: equal answers (the server's response cache keys on it).
+  const std::string& state_key() const;
 
  private:
   friend class Repository;

@@ -27,6 +27,7 @@ CommandSpec applypatches_command() {
       .args = {ArgSpec{.name = "base", .type = ArgType::Bytes, .required = true, .from_data = true},
                patches_arg()},
       .handler = run,
+      .cached_by_arguments = true,
   };
 }
 

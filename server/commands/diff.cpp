@@ -33,6 +33,7 @@ CommandSpec diff_command() {
       .args = {ArgSpec{.name = "a", .type = ArgType::Bytes, .required = true, .from_data = true},
                ArgSpec{.name = "b", .type = ArgType::Bytes, .required = true, .from_data = true}},
       .handler = run,
+      .cached_by_arguments = true,
   };
 }
 

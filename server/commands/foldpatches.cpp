@@ -25,6 +25,7 @@ CommandSpec foldpatches_command() {
       .permission = "pull",
       .args = {patches_arg(1)},
       .handler = run,
+      .cached_by_arguments = true,
   };
 }
 

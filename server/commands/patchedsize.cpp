@@ -26,6 +26,7 @@ CommandSpec patchedsize_command() {
       .args = {ArgSpec{.name = "size", .type = ArgType::Int, .required = true, .non_negative = true},
                patches_arg()},
       .handler = run,
+      .cached_by_arguments = true,
   };
 }
 

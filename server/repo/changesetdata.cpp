@@ -127,7 +127,7 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
 }  // namespace
 
 CommandSpec changesetdata_command(Context context) {
-  return repo_command("changesetdata",
+  return cached_repo_command("changesetdata",
                       {fields_arg({"bookmarks", "parents", "phase", "revision"}),
                        ArgSpec{.name = "revisions", .type = ArgType::List, .required = true}},
                       run, std::move(context));

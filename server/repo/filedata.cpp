@@ -76,7 +76,7 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
 }  // namespace
 
 CommandSpec filedata_command(Context context) {
-  return repo_command("filedata",
+  return cached_repo_command("filedata",
                       {fields_arg({"linknode", "parents", "revision"}), haveparents_arg(),
                        ArgSpec{.name = "nodes", .type = ArgType::List, .required = true, .element_type = ArgType::Bytes},
                        ArgSpec{.name = "path", .type = ArgType::Bytes, .required = true}},

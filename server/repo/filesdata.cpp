@@ -261,7 +261,7 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
 
 CommandSpec filesdata_command(Context context) {
   json extra = {{"recommendedbatchsize", context->options.filesdata_batch_size}};
-  return repo_command(
+  return cached_repo_command(
       "filesdata",
       {fields_arg({"firstchangeset", "linknode", "parents", "revision"}), haveparents_arg(),
        ArgSpec{.name = "pathfilter", .type = ArgType::Dict, .required = false, .default_value = json(nullptr)},

@@ -67,7 +67,7 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
 
 CommandSpec manifestdata_command(Context context) {
   json extra = {{"recommendedbatchsize", context->options.manifestdata_batch_size}};
-  return repo_command("manifestdata",
+  return cached_repo_command("manifestdata",
                       {fields_arg({"parents", "revision"}), haveparents_arg(),
                        ArgSpec{.name = "nodes", .type = ArgType::List, .required = true, .element_type = ArgType::Bytes},
                        ArgSpec{.name = "tree", .type = ArgType::Bytes, .required = true}},

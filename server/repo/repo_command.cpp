@@ -3,23 +3,49 @@
 #include <algorithm>
 
 #include "framing/cbor.hpp"
+#include "server/response_cache.hpp"
 
 namespace hgrpc::server::repo {
 
-CommandSpec repo_command(std::string name, std::vector<ArgSpec> args, RepoHandler handler,
-                         std::shared_ptr<const RepoContext> context, json extra_capabilities) {
+namespace {
+
+CommandSpec make_repo_command(std::string name, std::vector<ArgSpec> args, RepoHandler handler,
+                              std::shared_ptr<const RepoContext> context, json extra_capabilities, bool cached) {
   CommandSpec spec{.name = std::move(name), .permission = "pull", .args = std::move(args), .handler = {},
                    .extra_capabilities = std::move(extra_capabilities)};
-  spec.handler = [handler = std::move(handler), context = std::move(context)](const CommandInput& in,
-                                                                                ResponseSink& out) -> CommandStatus {
+  spec.handler = [handler = std::move(handler), context = std::move(context), cached,
+                  name = spec.name](const CommandInput& in, ResponseSink& out) -> CommandStatus {
     auto snapshot = context->repository->snapshot();
     if (!snapshot) return hgrpc::unexpected<CommandError>(store_error(snapshot.error()));
-    ResponseRecordSink sink(out, in.limits.max_output_bytes);
-    RepoCall call{in.args, *snapshot, context->options};
-    if (RepoError error = handler(call, sink)) return hgrpc::unexpected<CommandError>(std::move(*error));
-    return {};
+    const auto run = [&]() -> CommandStatus {
+      ResponseRecordSink sink(out, in.limits.max_output_bytes);
+      RepoCall call{in.args, *snapshot, context->options};
+      if (RepoError error = handler(call, sink)) return hgrpc::unexpected<CommandError>(std::move(*error));
+      return {};
+    };
+    if (cached && in.cache != nullptr) {
+      // phases.publish changes the phases a data command reports.
+      const std::string state = snapshot->state_key() + (context->options.publishing ? "|publishing" : "|draft");
+      if (auto key = response_cache_key(name, in.args, in.data, state, out.splices()))
+        return answer_with_cache(in.cache, *key, out, run);
+    }
+    return run();
   };
   return spec;
+}
+
+}  // namespace
+
+CommandSpec repo_command(std::string name, std::vector<ArgSpec> args, RepoHandler handler,
+                         std::shared_ptr<const RepoContext> context, json extra_capabilities) {
+  return make_repo_command(std::move(name), std::move(args), std::move(handler), std::move(context),
+                           std::move(extra_capabilities), false);
+}
+
+CommandSpec cached_repo_command(std::string name, std::vector<ArgSpec> args, RepoHandler handler,
+                                std::shared_ptr<const RepoContext> context, json extra_capabilities) {
+  return make_repo_command(std::move(name), std::move(args), std::move(handler), std::move(context),
+                           std::move(extra_capabilities), true);
 }
 
 std::optional<store::Node> node_of(const json& v) {

@@ -38,6 +38,12 @@ using RepoHandler = std::function<RepoError(const RepoCall&, RecordSink&)>;
 // with the response's sink.
 CommandSpec repo_command(std::string name, std::vector<ArgSpec> args, RepoHandler handler,
                          std::shared_ptr<const RepoContext> context, json extra_capabilities = json::object());
+// The same, answered through the server's response cache (when it has one)
+// under a key of the arguments and the snapshot's state_key: the data
+// commands, whose answers are large and the same for every client.
+CommandSpec cached_repo_command(std::string name, std::vector<ArgSpec> args, RepoHandler handler,
+                                std::shared_ptr<const RepoContext> context,
+                                json extra_capabilities = json::object());
 
 // Helpers for handlers.
 inline CommandError store_error(const store::Error& e) { return CommandError{"%s", {e.message}}; }

@@ -1,0 +1,163 @@
+#include "server/cached_response.hpp"
+
+#include <cstring>
+#include <string_view>
+
+#include "server/response_sink.hpp"
+
+namespace hgrpc::server {
+
+using framing::ByteView;
+using framing::Bytes;
+
+void CachedResponse::add(Piece piece, ByteView bytes, std::uint64_t count) {
+  // Consecutive values are one segment: replaying them as one encoded()
+  // call frames the same bytes.
+  if (piece == Piece::Values && !segments_.empty() && segments_.back().piece == Piece::Values) {
+    segments_.back().size += bytes.size();
+  } else {
+    segments_.push_back(Segment{piece, arena_.size(), bytes.size(), count});
+  }
+  framing::append(arena_, bytes);
+}
+
+void CachedResponse::values(ByteView cbor) {
+  add(Piece::Values, cbor, 0);
+  payload_bytes_ += cbor.size();
+}
+
+void CachedResponse::bytes_begin(std::uint64_t length) { add(Piece::BytesBegin, {}, length); }
+void CachedResponse::bytes_begin_indefinite() { add(Piece::BytesBeginIndefinite, {}, 0); }
+
+void CachedResponse::bytes_chunk(ByteView chunk) {
+  add(Piece::BytesChunk, chunk, 0);
+  payload_bytes_ += chunk.size();
+}
+
+void CachedResponse::bytes_end() { add(Piece::BytesEnd, {}, 0); }
+
+void CachedResponse::spliced(ByteView zstd_frames, std::uint64_t decoded_size) {
+  add(Piece::Spliced, zstd_frames, decoded_size);
+  payload_bytes_ += decoded_size;
+  has_spliced_ = true;
+}
+
+bool CachedResponse::replay(ResponseSink& sink) const {
+  for (const auto& s : segments_) {
+    const ByteView bytes(arena_.data() + s.offset, s.size);
+    bool ok = true;
+    switch (s.piece) {
+      case Piece::Values: ok = sink.encoded(bytes); break;
+      case Piece::BytesBegin: ok = sink.bytes_begin(s.count); break;
+      case Piece::BytesBeginIndefinite: ok = sink.bytes_begin(); break;
+      case Piece::BytesChunk: ok = sink.bytes_chunk(bytes); break;
+      case Piece::BytesEnd: ok = sink.bytes_end(); break;
+      case Piece::Spliced: ok = sink.spliced_chunk(Bytes(bytes.begin(), bytes.end()), s.count); break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+namespace {
+
+constexpr std::string_view kMagic = "HGRC1";
+
+void put_u64(Bytes& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+bool get_u64(ByteView& in, std::uint64_t& v) {
+  if (in.size() < 8) return false;
+  v = 0;
+  for (int i = 0; i < 8; ++i) v |= std::uint64_t{in[static_cast<std::size_t>(i)]} << (8 * i);
+  in = in.subspan(8);
+  return true;
+}
+
+}  // namespace
+
+Bytes CachedResponse::serialize() const {
+  Bytes out(kMagic.begin(), kMagic.end());
+  out.reserve(kMagic.size() + 8 + segments_.size() * 17 + arena_.size());
+  put_u64(out, segments_.size());
+  for (const auto& s : segments_) {
+    out.push_back(static_cast<std::uint8_t>(s.piece));
+    put_u64(out, s.size);
+    put_u64(out, s.count);
+    framing::append(out, ByteView(arena_.data() + s.offset, s.size));
+  }
+  return out;
+}
+
+std::optional<CachedResponse> CachedResponse::parse(ByteView in) {
+  if (in.size() < kMagic.size() || framing::as_chars(in.first(kMagic.size())) != kMagic) return std::nullopt;
+  in = in.subspan(kMagic.size());
+  std::uint64_t n = 0;
+  if (!get_u64(in, n) || n > in.size() / 17) return std::nullopt;  // 17: the smallest segment
+  CachedResponse r;
+  r.segments_.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (in.empty() || in[0] > static_cast<std::uint8_t>(Piece::Spliced)) return std::nullopt;
+    const auto piece = static_cast<Piece>(in[0]);
+    in = in.subspan(1);
+    std::uint64_t size = 0, count = 0;
+    if (!get_u64(in, size) || !get_u64(in, count) || size > in.size()) return std::nullopt;
+    const ByteView bytes = in.first(size);
+    in = in.subspan(size);
+    switch (piece) {
+      case Piece::Values: r.values(bytes); break;
+      case Piece::BytesBegin:
+        if (size != 0) return std::nullopt;
+        r.bytes_begin(count);
+        break;
+      case Piece::BytesBeginIndefinite:
+      case Piece::BytesEnd:
+        if (size != 0 || count != 0) return std::nullopt;
+        r.add(piece, {}, 0);
+        break;
+      case Piece::BytesChunk: r.bytes_chunk(bytes); break;
+      case Piece::Spliced: r.spliced(bytes, count); break;
+    }
+  }
+  if (!in.empty()) return std::nullopt;
+  return r;
+}
+
+bool ResponseRecorder::room(std::size_t more) {
+  if (overflowed_) return false;
+  if (response_.memory_bytes() + more + sizeof(CachedResponse::Segment) > max_bytes_) {
+    overflowed_ = true;
+    response_ = CachedResponse();
+    return false;
+  }
+  return true;
+}
+
+void ResponseRecorder::value(const framing::json& v) {
+  if (overflowed_) return;
+  scratch_.clear();
+  framing::cbor_encode(v, scratch_);
+  if (room(scratch_.size())) response_.values(scratch_);
+}
+
+void ResponseRecorder::encoded(ByteView cbor) {
+  if (room(cbor.size())) response_.values(cbor);
+}
+void ResponseRecorder::bytes_begin(std::uint64_t length) {
+  if (room(0)) response_.bytes_begin(length);
+}
+void ResponseRecorder::bytes_begin_indefinite() {
+  if (room(0)) response_.bytes_begin_indefinite();
+}
+void ResponseRecorder::bytes_chunk(ByteView chunk) {
+  if (room(chunk.size())) response_.bytes_chunk(chunk);
+}
+void ResponseRecorder::bytes_end() {
+  if (room(0)) response_.bytes_end();
+}
+void ResponseRecorder::spliced(ByteView zstd_frames, std::uint64_t decoded_size) {
+  if (room(zstd_frames.size())) response_.spliced(zstd_frames, decoded_size);
+}
+
+}  // namespace hgrpc::server

@@ -1,0 +1,97 @@
+#pragma once
+// CachedResponse: a command's successful response as its handler wrote it
+// into the ResponseSink, call by call (values, byte-string heads, chunks,
+// spliced zstd frames), in one byte arena. Replaying it makes the same sink
+// calls, so the same encoder turns it into the same wire bytes as the first
+// answer, whatever the stream's compression context holds by then: the
+// pieces are encoding-independent except the spliced zstd frames, which only
+// a zstd-8mb-frames response has (the cache key says which kind it is).
+//
+// ResponseRecorder builds one while the handler runs, up to a byte limit;
+// past it the recording is dropped (too large to cache) and the handler goes
+// on unrecorded.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framing/bytes.hpp"
+#include "framing/cbor.hpp"
+
+namespace hgrpc::server {
+
+class ResponseSink;
+
+class CachedResponse {
+ public:
+  enum class Piece : std::uint8_t { Values, BytesBegin, BytesBeginIndefinite, BytesChunk, BytesEnd, Spliced };
+  struct Segment {
+    Piece piece;
+    std::uint64_t offset = 0;  // into the arena
+    std::uint64_t size = 0;    // arena bytes
+    std::uint64_t count = 0;   // BytesBegin: the length; Spliced: the decoded size
+  };
+
+  void values(framing::ByteView cbor);  // one or more encoded CBOR values
+  void bytes_begin(std::uint64_t length);
+  void bytes_begin_indefinite();
+  void bytes_chunk(framing::ByteView chunk);
+  void bytes_end();
+  void spliced(framing::ByteView zstd_frames, std::uint64_t decoded_size);
+
+  // The same calls into sink; false once the sink's output is gone.
+  bool replay(ResponseSink& sink) const;
+
+  // Memory this response holds (arena and segment table).
+  std::size_t memory_bytes() const { return arena_.size() + segments_.size() * sizeof(Segment); }
+  // Bytes the replayed values and byte strings carry (decoded sizes).
+  std::uint64_t payload_bytes() const { return payload_bytes_; }
+  bool has_spliced() const { return has_spliced_; }
+  const std::vector<Segment>& segments() const { return segments_; }
+
+  // A self-describing binary form (the shared cache tier stores it):
+  //   "HGRC1" u64le(segments) then per segment u8(piece) u64le(size)
+  //   u64le(count) and the segment's bytes.
+  framing::Bytes serialize() const;
+  // nullopt for anything that is not exactly such a form (a truncated or
+  // foreign value in the shared tier).
+  static std::optional<CachedResponse> parse(framing::ByteView b);
+
+ private:
+  void add(Piece piece, framing::ByteView bytes, std::uint64_t count);
+
+  framing::Bytes arena_;
+  std::vector<Segment> segments_;
+  std::uint64_t payload_bytes_ = 0;
+  bool has_spliced_ = false;
+};
+
+// Records the calls of one response into a CachedResponse while its
+// memory stays within max_bytes.
+class ResponseRecorder {
+ public:
+  explicit ResponseRecorder(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  void value(const framing::json& v);
+  void encoded(framing::ByteView cbor);
+  void bytes_begin(std::uint64_t length);
+  void bytes_begin_indefinite();
+  void bytes_chunk(framing::ByteView chunk);
+  void bytes_end();
+  void spliced(framing::ByteView zstd_frames, std::uint64_t decoded_size);
+
+  // The recording outgrew max_bytes and was dropped.
+  bool overflowed() const { return overflowed_; }
+  CachedResponse take() { return std::move(response_); }
+
+ private:
+  bool room(std::size_t more);
+
+  std::size_t max_bytes_;
+  bool overflowed_ = false;
+  CachedResponse response_;
+  framing::Bytes scratch_;
+};
+
+}  // namespace hgrpc::server
