@@ -226,7 +226,7 @@ CommandStatus CommandRegistry::execute(const CommandSpec& spec, const json& args
 
 CommandResult CommandRegistry::run(const CommandSpec& spec, const json& args,
                                    std::optional<framing::ByteView> data,
-                                   const CommandLimits& limits) const {
+                                   const CommandLimits& limits, ResponseCache* cache) const {
   // The values come back from the frames the handler produced: the status
   // map first, then the data, all in command-response frames.
   framing::Bytes payload;
@@ -239,7 +239,7 @@ CommandResult CommandRegistry::run(const CommandSpec& spec, const json& args,
         return true;
       },
       std::size_t{1} << 20);
-  auto status = execute(spec, args, data, limits, sink);
+  auto status = execute(spec, args, data, limits, sink, cache);
   if (!status) return hgrpc::unexpected<CommandError>(std::move(status.error()));
   sink.finish();
   framing::CborLimits cbor;

@@ -126,7 +126,7 @@ class CommandRegistry {
                         ResponseSink& sink, ResponseCache* cache = nullptr) const;
   // Same, collecting the values in memory (tests and tools; not the server).
   CommandResult run(const CommandSpec& spec, const json& args, std::optional<framing::ByteView> data,
-                    const CommandLimits& limits) const;
+                    const CommandLimits& limits, ResponseCache* cache = nullptr) const;
 
   // The `commands` map of the capabilities response, in Mercurial's shape:
   // name -> {args: {name: {type, required, default?}}, permissions: [b'pull']}.

@@ -86,6 +86,8 @@ std::string Metrics::render() const {
     counter("hgrpcd_cache_tier_dropped_total", "Shared-tier writes dropped (writer queue full).", s.tier_dropped);
     gauge("hgrpcd_cache_bytes", "Memory held by cached answers.", static_cast<std::int64_t>(s.bytes));
     gauge("hgrpcd_cache_entries", "Cached answers.", static_cast<std::int64_t>(s.entries));
+    gauge("hgrpcd_cache_waiting", "Requests waiting for an identical one being answered.",
+          static_cast<std::int64_t>(s.waiting));
   }
   return out;
 }

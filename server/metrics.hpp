@@ -21,7 +21,7 @@
 //       an identical one), tier (shared tier), miss (computed)
 //   hgrpcd_cache_stores_total, _evictions_total, _too_large_total, _not_admitted_total,
 //   hgrpcd_cache_wait_timeouts_total, hgrpcd_cache_tier_dropped_total
-//   hgrpcd_cache_bytes, hgrpcd_cache_entries    gauges
+//   hgrpcd_cache_bytes, hgrpcd_cache_entries, hgrpcd_cache_waiting    gauges
 //
 // Label values come from fixed sets (unknown names are counted as "unknown"),
 // so a peer cannot grow the label space.

@@ -48,9 +48,13 @@ std::string sha256_hex(std::initializer_list<framing::ByteView> parts) {
   unsigned int size = 0;
   if (!ok || EVP_DigestFinal_ex(ctx.get(), out.data(), &size) != 1 || size != out.size())
     throw std::runtime_error("OpenSSL SHA-256 failed");
+  static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(64);
-  for (auto b : out) hex += framing::hex_byte(b);
+  for (auto b : out) {
+    hex += kDigits[b >> 4];
+    hex += kDigits[b & 0xF];
+  }
   return hex;
 }
 
@@ -82,6 +86,7 @@ ResponseCache::Lookup ResponseCache::lookup(const std::string& key) {
     // Another request computes this answer: wait for it.
     auto flight = f->second;
     ++flight->waiting;
+    ++waiting_;
     lock.unlock();
     bool done = false;
     {
@@ -89,6 +94,7 @@ ResponseCache::Lookup ResponseCache::lookup(const std::string& key) {
       done = flight->done_cv.wait_for(fl, options_.wait, [&] { return flight->done; });
     }
     lock.lock();
+    --waiting_;
     if (done && flight->response) {
       ++stats_.shared;
       return Lookup{flight->response, CacheOutcome::Shared, nullptr};
@@ -220,6 +226,7 @@ ResponseCacheStats ResponseCache::stats() const {
   auto s = stats_;
   s.bytes = bytes_;
   s.entries = lru_.size();
+  s.waiting = waiting_;
   return s;
 }
 

@@ -44,8 +44,8 @@ namespace hgrpc::server {
 enum class CacheAdmission { First, Second };
 
 struct ResponseCacheOptions {
-  std::uint64_t max_bytes = std::uint64_t{256} << 20;       // 0: no cache
-  std::uint64_t max_entry_bytes = std::uint64_t{64} << 20;  // larger answers are not kept
+  std::uint64_t max_bytes = std::uint64_t{64} << 20;        // --cache-bytes
+  std::uint64_t max_entry_bytes = std::uint64_t{32} << 20;  // larger answers are not kept
   CacheAdmission admission = CacheAdmission::First;
   std::chrono::milliseconds wait{10000};  // an identical request waits this long for the first
   std::size_t doorkeeper_keys = 65536;    // key hashes remembered for `second`
@@ -76,6 +76,7 @@ struct ResponseCacheStats {
   std::uint64_t tier_dropped = 0;   // shared-tier writes dropped (queue full)
   std::uint64_t bytes = 0;          // memory held now
   std::uint64_t entries = 0;
+  std::uint64_t waiting = 0;        // requests waiting for an identical one now
 };
 
 class ResponseCache {
@@ -125,6 +126,7 @@ class ResponseCache {
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
   std::unordered_set<std::size_t> doorkeeper_;
   std::uint64_t bytes_ = 0;
+  std::uint64_t waiting_ = 0;
   ResponseCacheStats stats_;
 
   std::mutex tier_mutex_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "framing/cbor.hpp"
 #include "server/response_cache.hpp"
 
@@ -24,8 +26,13 @@ CommandSpec make_repo_command(std::string name, std::vector<ArgSpec> args, RepoH
       return {};
     };
     if (cached && in.cache != nullptr) {
-      // phases.publish changes the phases a data command reports.
-      const std::string state = snapshot->state_key() + (context->options.publishing ? "|publishing" : "|draft");
+      // The options and limits decide answers too (phases.publish the
+      // phases reported, a limit an error instead of data).
+      const auto& o = context->options;
+      const std::string state =
+          fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", snapshot->state_key(), o.publishing, o.manifestdata_batch_size,
+                      o.filesdata_batch_size, o.max_nodes, o.max_revision_specifiers, o.max_changesets,
+                      o.max_file_revisions, o.max_localtags_bytes, in.limits.max_output_bytes);
       if (auto key = response_cache_key(name, in.args, in.data, state, out.splices()))
         return answer_with_cache(in.cache, *key, out, run);
     }

@@ -211,6 +211,31 @@ class CloneEveryFixture(CloneCase):
                 exchange("clone", "--encodings", encoding, self.server.url + "/zstd", dest)
                 self.assertCloneOf(fixture("zstd"), dest)
 
+    def test_cached_answers_decode_in_each_encoding(self):
+        # The response cache keeps an answer as the handler wrote it and
+        # replays it through each stream's own encoder: Mercurial's decoder
+        # reads the replayed answers in every encoding.
+        server = Server("--repo=zstd=%s" % fixture("zstd"))
+        try:
+            def cache_counts():
+                text = urllib.request.urlopen(server.url + "/metrics", timeout=30).read().decode()
+                counts = {}
+                for line in text.splitlines():
+                    if line.startswith("hgrpcd_cache_requests_total{"):
+                        outcome = line.split('outcome="')[1].split('"')[0]
+                        counts[outcome] = int(line.rsplit(" ", 1)[1])
+                return counts
+
+            for i, encoding in enumerate(["zstd-8mb", "zlib", "identity"]):
+                with self.subTest(encoding=encoding):
+                    dest = os.path.join(self.dir, "cached-" + encoding)
+                    exchange("clone", "--encodings", encoding, server.url + "/zstd", dest)
+                    self.assertCloneOf(fixture("zstd"), dest)
+                    # changesetdata, manifestdata, filesdata: computed once, then replayed.
+                    self.assertEqual(cache_counts(), {"hit": 3 * i, "shared": 0, "tier": 0, "miss": 3})
+        finally:
+            server.stop()
+
     def test_partial_clone_then_pull_transfers_the_rest(self):
         dest = os.path.join(self.dir, "partial")
         exchange("clone", "-r", "10", self.server.url + "/zstd", dest)

@@ -25,19 +25,28 @@ namespace cl = hgrpc::client;
 
 // The response body hgrpcd gives for `body` posted to .../ro/<target>
 // (a command name, or multirequest); the status must be 200.
+// With the test cache on (repo_support.hpp: test_cache) the body is served
+// twice and the second answer, from the cache, must equal the first byte for
+// byte.
 inline hgrpc::framing::Bytes serve_body(const hgrpc::server::CommandRegistry& registry, const std::string& target,
                                         hgrpc::framing::ByteView body) {
   namespace fr = hgrpc::framing;
-  fr::Bytes out;
-  hgrpc::server::BodyProcessor processor(registry, hgrpc::server::BodyTarget{false, target},
-                                         hgrpc::server::BodyOptions{}, nullptr,
-                                         [&](fr::ByteView b) -> fr::Result<void> {
-                                           fr::append(out, b);
-                                           return {};
-                                         });
-  processor.feed(body);
-  REQUIRE(processor.finish().status == 200);
-  REQUIRE(processor.write_output());
+  const auto serve_once = [&] {
+    fr::Bytes out;
+    hgrpc::server::BodyOptions options;
+    options.cache = test_cache();
+    hgrpc::server::BodyProcessor processor(registry, hgrpc::server::BodyTarget{false, target}, options, nullptr,
+                                           [&](fr::ByteView b) -> fr::Result<void> {
+                                             fr::append(out, b);
+                                             return {};
+                                           });
+    processor.feed(body);
+    REQUIRE(processor.finish().status == 200);
+    REQUIRE(processor.write_output());
+    return out;
+  };
+  fr::Bytes out = serve_once();
+  if (test_cache() != nullptr) REQUIRE(serve_once() == out);
   return out;
 }
 

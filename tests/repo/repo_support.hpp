@@ -22,6 +22,7 @@
 #include "mpatch/mpatch.hpp"
 #include "server/command_registry.hpp"
 #include "server/repo/repo_commands.hpp"
+#include "server/response_cache.hpp"
 #include "store/node.hpp"
 #include "store/repository.hpp"
 
@@ -94,10 +95,37 @@ inline srv::CommandRegistry registry_for(const std::string& name, repo::RepoComm
   return reg;
 }
 
+// With HGRPC_TEST_RESPONSE_CACHE=1 (ctest's repo-cached/ run of these
+// tests) every request is answered twice through one response cache, the
+// second time from the cache, and the two answers must be equal: every test
+// then checks the cached answers too.
+inline srv::ResponseCache* test_cache() {
+  static const bool on = [] {
+    const char* v = std::getenv("HGRPC_TEST_RESPONSE_CACHE");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  if (!on) return nullptr;
+  static srv::ResponseCache cache(
+      srv::ResponseCacheOptions{.max_bytes = std::uint64_t{1} << 30, .max_entry_bytes = std::uint64_t{1} << 30});
+  return &cache;
+}
+
 inline srv::CommandResult run(const srv::CommandRegistry& reg, const std::string& command, const json& args) {
   const srv::CommandSpec* spec = reg.find(command);
   REQUIRE(spec != nullptr);
-  return reg.run(*spec, args, std::nullopt, srv::CommandLimits{});
+  auto first = reg.run(*spec, args, std::nullopt, srv::CommandLimits{}, test_cache());
+  if (test_cache() == nullptr) return first;
+  const auto hits = test_cache()->stats().hits;
+  auto second = reg.run(*spec, args, std::nullopt, srv::CommandLimits{}, test_cache());
+  REQUIRE(first.has_value() == second.has_value());
+  if (first) {
+    CHECK(*first == *second);
+    // Data commands answer the second time from the cache.
+    if (reg.find(command)->name.ends_with("data")) CHECK(test_cache()->stats().hits == hits + 1);
+  } else {
+    CHECK(srv::format_command_error(first.error()) == srv::format_command_error(second.error()));
+  }
+  return second;
 }
 
 // Runs a command that must succeed.

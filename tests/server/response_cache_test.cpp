@@ -1,0 +1,258 @@
+// The response cache: recorded responses replay into the same frames, their
+// serialized form round-trips and refuses anything else, LRU eviction and
+// admission, single flight, and answers through BodyProcessor.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "framing/client_reactor.hpp"
+#include "server/body_processor.hpp"
+#include "server/response_cache.hpp"
+#include "tests/server/command_support.hpp"
+
+using namespace hgrpc::server;
+namespace fr = hgrpc::framing;
+using fr::Bytes;
+using fr::json;
+
+namespace {
+
+// The planned frames a sink produces, flattened to comparable text: type,
+// flags, payload and spliced bytes of each.
+struct Planned {
+  fr::ResponseEmitter emitter{1, 1};
+  std::vector<std::tuple<int, int, Bytes, Bytes>> frames;
+  ResponseSink sink;
+  explicit Planned(bool splices)
+      : sink(
+            emitter,
+            [this](fr::PlannedFrames& fs, fr::ResponseEmitter&) {
+              for (auto& f : fs) frames.emplace_back(static_cast<int>(f.type), f.flags, f.payload, f.spliced);
+              fs.clear();
+              return true;
+            },
+            64, splices) {}
+};
+
+// Every kind of sink call, in an order a handler may make them.
+void write_everything(ResponseSink& s) {
+  s.value(json::object({{"totalitems", 2}}));
+  s.value(json::array({1, 2, 3}));
+  s.encoded(fr::cbor_encode(json("text")));
+  s.bytes_begin(10);
+  s.bytes_chunk(fr::as_bytes("01234"));
+  s.spliced_chunk(fr::to_bytes("ZSTDFRAMES"), 5);
+  s.bytes_begin();
+  s.bytes_chunk(fr::as_bytes("indefinite"));
+  s.bytes_end();
+  s.bytes(fr::as_bytes(std::string(300, 'x')));
+}
+
+CachedResponse recorded() {
+  Planned p(true);
+  ResponseRecorder recorder(1 << 20);
+  p.sink.record_into(&recorder);
+  write_everything(p.sink);
+  REQUIRE_FALSE(recorder.overflowed());
+  return recorder.take();
+}
+
+std::shared_ptr<const CachedResponse> response_of(std::size_t bytes) {
+  CachedResponse r;
+  r.values(Bytes(bytes, 0x40));
+  return std::make_shared<const CachedResponse>(std::move(r));
+}
+
+}  // namespace
+
+TEST_CASE("response cache: a recorded response replays into the frames of the original") {
+  Planned original(true);
+  ResponseRecorder recorder(1 << 20);
+  original.sink.record_into(&recorder);
+  write_everything(original.sink);
+  original.sink.finish();
+  const CachedResponse r = recorder.take();
+  // Values merge into one segment; each other call is one (bytes() of 300
+  // is a head and five chunks of the sink's 64-byte batches).
+  CHECK(r.segments().size() == 13);
+  CHECK(r.has_spliced());
+  CHECK(r.payload_bytes() == fr::cbor_encode(json::object({{"totalitems", 2}})).size() + 4 + 5 + 5 + 5 + 10 + 300);
+
+  Planned replayed(true);
+  REQUIRE(r.replay(replayed.sink));
+  replayed.sink.finish();
+  CHECK(replayed.frames == original.frames);
+}
+
+TEST_CASE("response cache: the serialized form round-trips and refuses every truncation and foreign value") {
+  const CachedResponse r = recorded();
+  const Bytes wire = r.serialize();
+  auto back = CachedResponse::parse(wire);
+  REQUIRE(back);
+  CHECK(back->serialize() == wire);
+  CHECK(back->memory_bytes() == r.memory_bytes());
+  for (std::size_t n = 0; n < wire.size(); ++n) CHECK_FALSE(CachedResponse::parse(fr::ByteView(wire).first(n)));
+  Bytes longer = wire;
+  longer.push_back(0);
+  CHECK_FALSE(CachedResponse::parse(longer));
+  Bytes magic = wire;
+  magic[4] = '2';
+  CHECK_FALSE(CachedResponse::parse(magic));
+  Bytes piece = wire;
+  piece[5 + 8] = 6;  // the first segment's piece: no such kind
+  CHECK_FALSE(CachedResponse::parse(piece));
+  // A segment count larger than the bytes could hold is refused before any allocation.
+  Bytes count = fr::to_bytes("HGRC1");
+  for (int i = 0; i < 8; ++i) count.push_back(0xff);
+  CHECK_FALSE(CachedResponse::parse(count));
+}
+
+TEST_CASE("response cache: a recording past its limit is dropped and the handler goes on") {
+  Planned p(false);
+  ResponseRecorder recorder(200);
+  p.sink.record_into(&recorder);
+  p.sink.value(json::array({1}));
+  CHECK_FALSE(recorder.overflowed());
+  CHECK(p.sink.bytes(fr::as_bytes(std::string(300, 'y'))));
+  CHECK(recorder.overflowed());
+  CHECK(recorder.take().segments().empty());
+  CHECK(p.sink.finish());
+  CHECK_FALSE(p.frames.empty());
+}
+
+TEST_CASE("response cache: least recently used answers are evicted to stay within max_bytes") {
+  ResponseCacheOptions o;
+  const std::size_t entry = response_of(1000)->memory_bytes() + 1;  // key "a" is one byte
+  o.max_bytes = 2 * entry;
+  ResponseCache cache(o);
+  for (std::string key : {"a", "b"}) {
+    auto l = cache.lookup(key);
+    REQUIRE(l.outcome == CacheOutcome::Miss);
+    cache.complete(key, l, response_of(1000));
+  }
+  CHECK(cache.lookup("a").outcome == CacheOutcome::Hit);  // a is now the most recent
+  auto c = cache.lookup("c");
+  cache.complete("c", c, response_of(1000));
+  CHECK(cache.lookup("a").outcome == CacheOutcome::Hit);
+  auto b = cache.lookup("b");
+  CHECK(b.outcome == CacheOutcome::Miss);  // evicted
+  cache.complete("b", b, nullptr);
+  const auto s = cache.stats();
+  CHECK(s.hits == 2);
+  CHECK(s.misses == 4);
+  CHECK(s.stores == 3);
+  CHECK(s.evictions == 1);
+  CHECK(s.entries == 2);
+  CHECK(s.bytes == 2 * entry);
+}
+
+TEST_CASE("response cache: too large answers are not kept; `second` keeps an answer on its second request") {
+  ResponseCacheOptions o;
+  o.max_entry_bytes = 500;
+  ResponseCache cache(o);
+  auto big = cache.lookup("big");
+  cache.complete("big", big, response_of(1000));
+  CHECK(cache.lookup("big").outcome == CacheOutcome::Miss);
+  CHECK(cache.stats().too_large == 1);
+
+  o.max_entry_bytes = 1 << 20;
+  o.admission = CacheAdmission::Second;
+  ResponseCache second(o);
+  for (int i = 0; i < 2; ++i) {
+    auto l = second.lookup("k");
+    REQUIRE(l.outcome == CacheOutcome::Miss);
+    second.complete("k", l, response_of(10));
+  }
+  CHECK(second.lookup("k").outcome == CacheOutcome::Hit);
+  CHECK(second.stats().not_admitted == 1);
+  CHECK(second.stats().stores == 1);
+}
+
+TEST_CASE("response cache: identical requests wait for the first and replay its answer") {
+  ResponseCache cache(ResponseCacheOptions{});
+  auto lead = cache.lookup("k");
+  REQUIRE(lead.outcome == CacheOutcome::Miss);
+  ResponseCache::Lookup followed;
+  std::thread follower([&] { followed = cache.lookup("k"); });
+  for (int i = 0; i < 10000 && cache.stats().waiting == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(cache.stats().waiting == 1);
+  const auto answer = response_of(10);
+  cache.complete("k", lead, answer);
+  follower.join();
+  CHECK(followed.outcome == CacheOutcome::Shared);
+  CHECK(followed.response == answer);
+  CHECK(cache.stats().shared == 1);
+  CHECK(cache.stats().waiting == 0);
+}
+
+TEST_CASE("response cache: a follower computes on its own when the first fails or takes too long") {
+  ResponseCacheOptions o;
+  o.wait = std::chrono::milliseconds(20);
+  ResponseCache cache(o);
+  auto lead = cache.lookup("k");
+  auto timed_out = cache.lookup("k");  // the leader has not answered: the wait runs out
+  CHECK(timed_out.outcome == CacheOutcome::Uncached);
+  CHECK_FALSE(timed_out.response);
+  CHECK_FALSE(timed_out.flight);
+  CHECK(cache.stats().wait_timeouts == 1);
+
+  o.wait = std::chrono::milliseconds(60000);
+  ResponseCache failing(o);
+  auto first = failing.lookup("k");
+  ResponseCache::Lookup followed;
+  std::thread follower([&] { followed = failing.lookup("k"); });
+  for (int i = 0; i < 10000 && failing.stats().waiting == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  failing.complete("k", first, nullptr);
+  follower.join();
+  CHECK(followed.outcome == CacheOutcome::Uncached);
+  CHECK(failing.stats().wait_timeouts == 0);
+  // The key is free again: the next request leads.
+  CHECK(failing.lookup("k").outcome == CacheOutcome::Miss);
+}
+
+TEST_CASE("response cache: keys differ by command, arguments, data, state and splicing") {
+  const json args = json::object({{"a", 1}});
+  const auto k = response_cache_key("diff", args, std::nullopt, "", false);
+  REQUIRE(k);
+  CHECK(k->starts_with("diff|plain|"));
+  CHECK(k->size() == std::string("diff|plain|").size() + 64);
+  CHECK(*response_cache_key("diff", args, std::nullopt, "", false) == *k);
+  CHECK(*response_cache_key("diffs", args, std::nullopt, "", false) != *k);
+  CHECK(*response_cache_key("diff", json::object({{"a", 2}}), std::nullopt, "", false) != *k);
+  CHECK(*response_cache_key("diff", args, fr::ByteView{}, "", false) != *k);
+  CHECK(*response_cache_key("diff", args, std::nullopt, "s", false) != *k);
+  CHECK(*response_cache_key("diff", args, std::nullopt, "", true) != *k);
+  const Bytes large(kMaxCachedRequestBytes, 0);
+  CHECK_FALSE(response_cache_key("diff", args, fr::ByteView(large), "", false));
+}
+
+TEST_CASE("response cache: a patch command answered again comes from the cache with the same bytes") {
+  const auto registry = CommandRegistry::standard();
+  ResponseCache cache(ResponseCacheOptions{});
+  fr::ClientReactor reactor(fr::ClientReactorOptions{});
+  Bytes body;
+  const json args = json::object(
+      {{"base", testing::bin("abc")},
+       {"patches", json::array({json::binary(testing::delta({{0, 1, "X"}}))})}});
+  REQUIRE(reactor.call_command("applypatches", args, body));
+  const auto serve = [&] {
+    Bytes out;
+    BodyOptions options;
+    options.cache = &cache;
+    BodyProcessor p(registry, BodyTarget{false, "applypatches"}, options, nullptr, [&](fr::ByteView b) -> fr::Result<void> {
+      fr::append(out, b);
+      return {};
+    });
+    p.feed(body);
+    REQUIRE(p.finish().status == 200);
+    REQUIRE(p.write_output());
+    return std::make_pair(out, p.cache_outcomes().to_string());
+  };
+  const auto [first, first_outcome] = serve();
+  const auto [second, second_outcome] = serve();
+  CHECK(first_outcome == "miss");
+  CHECK(second_outcome == "hit");
+  CHECK(second == first);
+  CHECK(cache.stats().entries == 1);
+}
