@@ -15,7 +15,13 @@
    zstd chunks go out as they are ("spliced"; the Python client cannot
    decode that profile, so its correctness is tested with hgrpc clone in
    ctest, not here), alone and by CLIENTS clients.
-3. `hg serve` (6.3.2, C extensions) answers `hg clone -U http://` of the same
+3. The response cache (--cache-bytes): a fresh hgrpcd per row, the spliced
+   bodies (and the plain ones, which hold decoded data and cost a
+   recompression on every replay): the whole-repository filesdata first
+   (computed) then again (from the cache); a whole clone first then again;
+   then STORM clients (16) cloning at once from a cold cache, whose CPU is
+   compared with one uncached clone's. Steps 1-2 run with the cache off.
+4. `hg serve` (6.3.2, C extensions) answers `hg clone -U http://` of the same
    repository (its default protocol: bundle2 changegroup) and `hg clone -U
    --stream`; its CPU is measured the same way.
 Prints a JSON object of the figures and the ratios (one run).
@@ -150,8 +156,42 @@ def stop(proc):
         proc.wait()
 
 
-def hgrpcd_figures(hgrpcd, repo, clients, work, encodings):
-    proc, line = start([hgrpcd, "--port", "0", "--access-log", "off", "--repo", repo], "listening on ")
+CACHE_FLAGS = ["--cache-bytes", "512M", "--cache-entry-bytes", "256M"]
+
+
+def cache_figures(hgrpcd, repo, posts, storm):
+    """Server CPU of answers computed, then replayed from the response cache."""
+    out = {}
+    files = [pb for pb in posts if pb[0].endswith("/filesdata")]
+    for kind, rows in (("spliced", [(pa, with_encodings(b, [b"zstd-8mb-frames", b"zstd-8mb"])) for pa, b in posts]),
+                       ("plain", posts)):
+        fd = [(pa, b) for pa, b in rows if pa.endswith("/filesdata")]
+        assert fd and len(fd) == len(files)
+        figures = {}
+        for name, bodies, clients in (("filesdata", fd, 1), ("clone", rows, 1), ("storm", rows, storm)):
+            proc, line = start([hgrpcd, "--port", "0", "--access-log", "off", "--repo", repo, *CACHE_FLAGS],
+                               "listening on ")
+            port = int(line.strip().rsplit(":", 1)[1])
+            try:
+                if clients == 1:
+                    first, again = measure(proc.pid, port, bodies, 1), measure(proc.pid, port, bodies, 1)
+                    figures[name] = {"first": first, "cached": again,
+                                     "ratio": round(again["server_cpu_s"] / first["server_cpu_s"], 3)}
+                else:
+                    many = measure(proc.pid, port, bodies, clients)
+                    figures[name] = {"storm": many, "clients": clients,
+                                     "ratio_vs_one_uncached_clone":
+                                         round(many["server_cpu_s"] / figures["clone"]["first"]["server_cpu_s"], 3)}
+                figures[name]["peak_rss_mib"] = round(peak_rss_mib(proc.pid), 1)
+            finally:
+                stop(proc)
+        out[kind] = figures
+    return out
+
+
+def hgrpcd_figures(hgrpcd, repo, clients, work, encodings, storm):
+    proc, line = start([hgrpcd, "--port", "0", "--access-log", "off", "--cache-bytes", "0", "--repo", repo],
+                       "listening on ")
     port = int(line.strip().rsplit(":", 1)[1])
     try:
         url = "http://127.0.0.1:%d/" % port
@@ -171,9 +211,12 @@ def hgrpcd_figures(hgrpcd, repo, clients, work, encodings):
         spliced_posts = [(path, with_encodings(body, [b"zstd-8mb-frames"] + encodings)) for path, body in posts]
         spliced_one = measure(proc.pid, port, spliced_posts, 1)
         spliced_many = measure(proc.pid, port, spliced_posts, clients)
-        return {"python_client_clone_wall_s": round(python_clone_wall, 3), "requests": len(posts),
+        peak = round(peak_rss_mib(proc.pid), 1)
+        stop(proc)
+        cache = cache_figures(hgrpcd, repo, posts, storm)
+        return {"cache": cache,"python_client_clone_wall_s": round(python_clone_wall, 3), "requests": len(posts),
                 "one": one, "many": many, "spliced_one": spliced_one, "spliced_many": spliced_many,
-                "peak_rss_one_clone_mib": round(one_rss, 1), "peak_rss_mib": round(peak_rss_mib(proc.pid), 1)}
+                "peak_rss_one_clone_mib": round(one_rss, 1), "peak_rss_mib": peak}
     finally:
         stop(proc)
 
@@ -201,6 +244,7 @@ def main():
     p.add_argument("hgrpcd")
     p.add_argument("repo")
     p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--storm", type=int, default=16, help="identical clones at once from a cold cache")
     p.add_argument("--json")
     p.add_argument("--encodings", default="zstd-8mb,zlib,identity",
                    help="contentencodings the clone advertises (the replay keeps them)")
@@ -209,7 +253,7 @@ def main():
     work = tempfile.mkdtemp(prefix="clone-bench-")
     try:
         ours = hgrpcd_figures(a.hgrpcd, a.repo, a.clients, work,
-                              [e.encode() for e in a.encodings.split(",") if e])
+                              [e.encode() for e in a.encodings.split(",") if e], a.storm)
         theirs = None if a.no_baseline else hg_serve_figures(a.repo, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -222,7 +266,10 @@ def main():
         "spliced_server_cpu_vs_hg_serve_clone":
             round(ours["spliced_one"]["server_cpu_s"] / theirs["clone"]["server_cpu_s"], 3),
         "spliced_concurrent_throughput":
-            round(ours["spliced_many"]["clones_per_s"] / ours["spliced_one"]["clones_per_s"], 3)}})
+            round(ours["spliced_many"]["clones_per_s"] / ours["spliced_one"]["clones_per_s"], 3),
+        "cached_filesdata_cpu_vs_first": ours["cache"]["spliced"]["filesdata"]["ratio"],
+        "cached_clone_cpu_vs_first": ours["cache"]["spliced"]["clone"]["ratio"],
+        "storm_cpu_vs_one_clone": ours["cache"]["spliced"]["storm"]["ratio_vs_one_uncached_clone"]}})
     text = json.dumps(result, indent=1, sort_keys=True)
     if a.json:
         with open(a.json, "w") as fh:
