@@ -22,6 +22,7 @@
 #include "server/compression_pool.hpp"
 #include "server/connection_pool.hpp"
 #include "server/handshake.hpp"
+#include "server/redis_tier.hpp"
 #include "server/response_cache.hpp"
 #include "server/route.hpp"
 #include "server/site.hpp"
@@ -607,7 +608,18 @@ hgrpc::expected<int, std::string> HttpServer::bind() {
   auto proxies = TrustedProxies::parse(o.trusted_proxies);
   if (!proxies) return hgrpc::unexpected<std::string>(proxies.error());
   impl_->proxies = std::move(*proxies);
+  if (!o.cache_url.empty()) {
+    const auto timeout = std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(o.cache_timeout * 1000)));
+    auto tier = make_shared_tier(o.cache_url, timeout, std::chrono::seconds(o.cache_ttl));
+    if (!tier) return hgrpc::unexpected<std::string>(tier.error());
+    impl_->shared_tier = std::move(*tier);
+  }
   impl_->configure();
+  if (impl_->cache && impl_->cache->tier())
+    impl_->log.note(fmt::format("shared cache tier {} (timeout {} s, ttl {} s)", impl_->cache->tier()->describe(),
+                                o.cache_timeout, o.cache_ttl));
+  else if (!o.cache_url.empty())
+    impl_->log.note("--cache-url is not used: --cache-bytes 0 turns the cache off");
   int port = o.port;
   if (port == 0) {
     port = impl_->http.bind_to_any_port(o.listen);

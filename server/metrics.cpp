@@ -88,6 +88,18 @@ std::string Metrics::render() const {
     gauge("hgrpcd_cache_entries", "Cached answers.", static_cast<std::int64_t>(s.entries));
     gauge("hgrpcd_cache_waiting", "Requests waiting for an identical one being answered.",
           static_cast<std::int64_t>(s.waiting));
+    if (const SharedCacheTier* tier = cache->tier()) {
+      const auto t = tier->stats();
+      counter("hgrpcd_cache_tier_gets_total", "Lookups sent to the shared tier.", t.gets);
+      counter("hgrpcd_cache_tier_hits_total", "Shared-tier lookups that found an answer.", t.hits);
+      counter("hgrpcd_cache_tier_puts_total", "Answers written to the shared tier.", t.puts);
+      counter("hgrpcd_cache_tier_failures_total",
+              "Shared-tier operations that failed (connect, I/O, --cache-timeout, error reply).", t.failures);
+      counter("hgrpcd_cache_tier_skipped_total",
+              "Shared-tier operations not tried: backing off after a failure, or every connection busy.", t.skipped);
+      counter("hgrpcd_cache_tier_too_large_total", "Answers larger than the shared tier accepts, not written.",
+              t.too_large);
+    }
   }
   return out;
 }

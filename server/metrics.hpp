@@ -22,6 +22,12 @@
 //   hgrpcd_cache_stores_total, _evictions_total, _too_large_total, _not_admitted_total,
 //   hgrpcd_cache_wait_timeouts_total, hgrpcd_cache_tier_dropped_total
 //   hgrpcd_cache_bytes, hgrpcd_cache_entries, hgrpcd_cache_waiting    gauges
+//   with --cache-url, the shared tier's (server/redis_tier.hpp):
+//   hgrpcd_cache_tier_gets_total, _hits_total, _puts_total   operations done
+//   hgrpcd_cache_tier_failures_total   connect/I/O failures, timeouts, error replies
+//   hgrpcd_cache_tier_skipped_total    not tried: backing off after a failure
+//       (1 s doubling to 30 s), or every pooled connection busy
+//   hgrpcd_cache_tier_too_large_total  answers above what the tier accepts
 //
 // Label values come from fixed sets (unknown names are counted as "unknown"),
 // so a peer cannot grow the label space.

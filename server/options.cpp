@@ -221,6 +221,10 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
                  "Seconds one shared-tier operation may take (connect, read or write)")
       ->envname("HGRPCD_CACHE_TIMEOUT")
       ->check(CLI::PositiveNumber);
+  app.add_option("--cache-ttl", o.cache_ttl,
+                 "Seconds an answer written to the shared tier lives there (Redis SET ... EX)")
+      ->envname("HGRPCD_CACHE_TTL")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 31));
 
   try {
     app.parse(argc, argv);

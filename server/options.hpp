@@ -66,6 +66,7 @@ struct Options {
   double cache_wait = 10;                // seconds an identical request waits for the first
   std::string cache_url;                 // shared tier: redis://HOST:PORT[/DB]; empty: none
   double cache_timeout = 0.2;            // seconds for one shared-tier operation
+  std::uint64_t cache_ttl = 86400;       // seconds a shared-tier value lives
 };
 
 // The resolved number of HTTP worker threads and compression threads.

@@ -51,6 +51,16 @@ struct ResponseCacheOptions {
   std::size_t doorkeeper_keys = 65536;    // key hashes remembered for `second`
 };
 
+// What a shared tier did (the hgrpcd_cache_tier_* metrics).
+struct SharedCacheTierStats {
+  std::uint64_t gets = 0;       // lookups sent to the tier
+  std::uint64_t hits = 0;       // ... that found a value
+  std::uint64_t puts = 0;       // values written
+  std::uint64_t failures = 0;   // operations that failed (connect, I/O, timeout, error reply)
+  std::uint64_t skipped = 0;    // operations not tried: backing off after a failure, or pool busy
+  std::uint64_t too_large = 0;  // values larger than the tier accepts, not written
+};
+
 // A store several hgrpcd replicas share (Redis). Keys are the cache's
 // digests (64 hex digits); values CachedResponse::serialize() forms.
 class SharedCacheTier {
@@ -61,6 +71,7 @@ class SharedCacheTier {
   virtual void put(const std::string& digest, framing::ByteView value) = 0;
   // A name for logs: "redis://127.0.0.1:6379".
   virtual std::string describe() const = 0;
+  virtual SharedCacheTierStats stats() const = 0;
 };
 
 struct ResponseCacheStats {
