@@ -231,7 +231,7 @@ void BodyProcessor::run(Pending& p) {
   const std::string_view name = p.spec != nullptr ? std::string_view(p.cmd.name) : "unknown";
   const auto observe = [&](bool ok) {
     if (const auto outcome = cache_outcome_name(sink.cache_outcome()); !outcome.empty()) cache_tally_.add(outcome);
-    if (observer_) observer_(name, ok, sink.cache_outcome());
+    if (observer_) observer_(name, ok);
   };
   if (p.refusal) {
     sink.fail(*p.refusal);

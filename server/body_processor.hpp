@@ -89,7 +89,7 @@ struct BodyResult {
 
 class BodyProcessor {
  public:
-  using CommandObserver = std::function<void(std::string_view command, bool ok, CacheOutcome cache)>;
+  using CommandObserver = std::function<void(std::string_view command, bool ok)>;
 
   // pool may be null (inline rendering). observer may be empty.
   BodyProcessor(const CommandRegistry& registry, BodyTarget target, BodyOptions options,

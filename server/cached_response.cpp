@@ -134,13 +134,6 @@ bool ResponseRecorder::room(std::size_t more) {
   return true;
 }
 
-void ResponseRecorder::value(const framing::json& v) {
-  if (overflowed_) return;
-  scratch_.clear();
-  framing::cbor_encode(v, scratch_);
-  if (room(scratch_.size())) response_.values(scratch_);
-}
-
 void ResponseRecorder::encoded(ByteView cbor) {
   if (room(cbor.size())) response_.values(cbor);
 }

@@ -73,8 +73,7 @@ class ResponseRecorder {
  public:
   explicit ResponseRecorder(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  void value(const framing::json& v);
-  void encoded(framing::ByteView cbor);
+  void encoded(framing::ByteView cbor);  // one or more CBOR values
   void bytes_begin(std::uint64_t length);
   void bytes_begin_indefinite();
   void bytes_chunk(framing::ByteView chunk);
@@ -91,7 +90,6 @@ class ResponseRecorder {
   std::size_t max_bytes_;
   bool overflowed_ = false;
   CachedResponse response_;
-  framing::Bytes scratch_;
 };
 
 }  // namespace hgrpc::server

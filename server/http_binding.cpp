@@ -515,7 +515,7 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
           return framing::fail("the client stopped reading the response");
         return {};
       },
-      [this](std::string_view command, bool ok, CacheOutcome) { metrics.command_run(command, ok); });
+      [this](std::string_view command, bool ok) { metrics.command_run(command, ok); });
   BodyProcessor& body = *body_ptr;
 
   std::uint64_t received = 0;

@@ -54,7 +54,14 @@ bool ResponseSink::after_write() {
 
 bool ResponseSink::value(const framing::json& v) {
   if (!ok_) return false;
-  if (recorder_) recorder_->value(v);
+  if (recorder_) {
+    // Encoded once for both the recording and the frames.
+    scratch_.clear();
+    framing::cbor_encode(v, scratch_);
+    recorder_->encoded(scratch_);
+    emitter_.encoded_value(scratch_, planned_);
+    return after_write();
+  }
   emitter_.value(v, planned_);
   return after_write();
 }

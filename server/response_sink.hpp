@@ -93,6 +93,7 @@ class ResponseSink {
   bool drained_ = false;
   bool splices_ = false;
   ResponseRecorder* recorder_ = nullptr;
+  framing::Bytes scratch_;  // a value's CBOR while recording
   CacheOutcome cache_outcome_ = CacheOutcome::None;
 };
 
