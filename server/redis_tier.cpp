@@ -138,6 +138,7 @@ RedisTier::Connection RedisTier::acquire() {
                                        [&] { return !idle_.empty() || open_ < options_.max_connections; });
   if (!room) {  // every connection busy for the whole timeout
     skipped_.fetch_add(1, std::memory_order_relaxed);
+    probing_ = false;  // a probe that never ran: the next request probes
     return nullptr;
   }
   if (!idle_.empty()) {
