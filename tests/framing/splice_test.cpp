@@ -85,7 +85,7 @@ TEST_CASE("zstd-8mb-frames: small payloads while no frame is open are raw-block 
   CHECK(back == big);
 }
 
-TEST_CASE("zstd-8mb-frames: large payloads open a compressed frame; end_frame closes it") {
+TEST_CASE("zstd-8mb-frames: large payloads open a compressed frame, end_frame closes it") {
   auto enc = make_encoder(Encoding::Zstd8mbFrames);
   const std::string text(10000, 'z');
   Bytes stream;

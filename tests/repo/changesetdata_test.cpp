@@ -113,7 +113,7 @@ TEST_CASE("repo: changesetdata dagrange with roots sends only the missing part, 
   }
 }
 
-TEST_CASE("repo: changesetexplicit keeps the order given; explicitdepth walks ancestors") {
+TEST_CASE("repo: changesetexplicit keeps the order given, explicitdepth walks ancestors") {
   const json& cs = oracle("zstd").at("changesets");
   auto reg = registry_for("zstd");
   auto node = [&](int r) { return cs[static_cast<std::size_t>(r)].at("node").get<std::string>(); };

@@ -40,7 +40,7 @@ cl::ClientResult<cl::CloneSummary> replay(const fr::Bytes& input, const fs::path
 
 }  // namespace
 
-TEST_CASE("fuzz seed: a recorded clone replays into the same clone; a cut or changed byte fails it") {
+TEST_CASE("fuzz seed: a recorded clone replays into the same clone, a cut or changed byte fails it") {
   for (std::string name : {"names", "zstd"}) {
     CAPTURE(name);
     auto registry = registry_for(name);

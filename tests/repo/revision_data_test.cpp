@@ -237,7 +237,7 @@ TEST_CASE("repo: filesdata of an incremental pull sends exactly what the new man
   CHECK_FALSE(sent.contains({"f.txt", f_feature}));
 }
 
-TEST_CASE("repo: filesdata path filters: path:, rootfilesin:, excludes; bad patterns are errors") {
+TEST_CASE("repo: filesdata path filters: path:, rootfilesin:, excludes, bad patterns are errors") {
   const json& o = oracle("zstd");
   auto reg = registry_for("zstd");
   auto paths_of = [&](const json& filter) {

@@ -96,7 +96,7 @@ TEST_CASE("repo: a zstd-8mb-frames client gets stored zstd chunks as they are, a
   CHECK(contains(frames.wire, store::Bytes{0x4f, 'z', 's', 't', 'd', '-', '8', 'm', 'b', '-', 'f', 'r', 'a', 'm', 'e', 's'}));
 }
 
-TEST_CASE("repo: a zlib store splices nothing; manifestdata's values are the same either way") {
+TEST_CASE("repo: a zlib store splices nothing, manifestdata's values are the same either way") {
   const json& o = oracle("zlib");
   auto reg = registry_for("zlib");
   CHECK(spliceable_chunks("zlib").empty());

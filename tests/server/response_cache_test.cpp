@@ -147,7 +147,7 @@ TEST_CASE("response cache: least recently used answers are evicted to stay withi
   CHECK(s.bytes == 2 * entry);
 }
 
-TEST_CASE("response cache: too large answers are not kept; `second` keeps an answer on its second request") {
+TEST_CASE("response cache: too large answers are not kept, `second` keeps an answer on its second request") {
   ResponseCacheOptions o;
   o.max_entry_bytes = 500;
   ResponseCache cache(o);

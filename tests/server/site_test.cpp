@@ -32,7 +32,7 @@ TEST_CASE("site: one root mount routes every path inside it, as without --repo")
   CHECK_FALSE(route_site("/", std::nullopt, site).listing);
 }
 
-TEST_CASE("site: named mounts take the first path segment; /healthz and /metrics stay the server's") {
+TEST_CASE("site: named mounts take the first path segment, /healthz and /metrics stay the server's") {
   const Site site = site_of({mount("one"), mount("two.repo")});
   CHECK_FALSE(site.has_root());
   auto r = route_site("/two.repo/api/exp-http-v2-0003/rw/multirequest", std::nullopt, site);

@@ -74,7 +74,7 @@ TEST_CASE("a directory without .hg is not a repository") {
   CHECK(open_error(dir) == dir.string() + ": not a Mercurial repository (no .hg directory)");
 }
 
-TEST_CASE("relshared follows a relative sharedpath; a dangling one is an error") {
+TEST_CASE("relshared follows a relative sharedpath, a dangling one is an error") {
   auto dir = make_repo("relshared", "share-safe\nrelshared\n");
   write_file(dir / ".hg" / "sharedpath", bytes("../../../../store-fixtures/zlib/.hg\n"));
   // scratch is <build>/store-scratch/requirements/relshared: four levels up is <build>.
@@ -90,7 +90,7 @@ TEST_CASE("relshared follows a relative sharedpath; a dangling one is an error")
                                (dir / ".hg" / "../nowhere").lexically_normal().string());
 }
 
-TEST_CASE("a non-empty obsstore is refused; a header-only one is not") {
+TEST_CASE("a non-empty obsstore is refused, a header-only one is not") {
   auto dir = make_repo("obsstore", "share-safe\n", kStoreReqs);
   write_file(dir / ".hg" / "store" / "obsstore", bytes("\x01"));
   CHECK(Repository::open(dir).has_value());

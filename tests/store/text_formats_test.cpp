@@ -169,12 +169,12 @@ TEST_CASE("branch heads: closed heads kept and flagged, merges end a branch's he
   CHECK(map["feature"][0].closed);
 }
 
-TEST_CASE("manifest_lookup: a malformed line found is an error with its offset; other lines are not read") {
+TEST_CASE("manifest_lookup: a malformed line found is an error with its offset, other lines are not read") {
   const std::string text = std::string("a\0", 2) + std::string(40, '1') + "\n" + std::string("b\0", 2) + "xyz\n" +
                            std::string("c\0", 2) + std::string(40, '3') + "x\n";
   auto bad = manifest_lookup(bytes(text), "b");
   REQUIRE_FALSE(bad.has_value());
-  CHECK(bad.error().message == "manifest line at offset 42: node is shorter than 40 hex digits");
+  CHECK(bad.error().message == "manifest line at offset 43: node is shorter than 40 hex digits");
   auto c = manifest_lookup(bytes(text), "c");
   REQUIRE(c.has_value());
   REQUIRE(c->has_value());

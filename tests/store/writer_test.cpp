@@ -355,7 +355,7 @@ TEST_CASE("writer: dirstate v1 bytes") {
   CHECK(encode_dirstate_v1(p1, kNullNode, entries) == expected);
 }
 
-TEST_CASE("writer: a new repository has 6.3.2's files; a second init is refused") {
+TEST_CASE("writer: a new repository has 6.3.2's files, a second init is refused") {
   auto dir = scratch_dir("writer-init") / "r";
   REQUIRE(create_repository(dir).has_value());
   CHECK(str(read_all(dir / ".hg/requires")) == "share-safe\n");
