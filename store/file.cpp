@@ -20,6 +20,21 @@ Result<std::optional<ReadOnlyFile>> ReadOnlyFile::open(const std::filesystem::pa
   return std::optional<ReadOnlyFile>(ReadOnlyFile(std::make_shared<Fd>(fd), path.string()));
 }
 
+FileStamp file_stamp(const std::filesystem::path& path) {
+  struct stat st;
+  FileStamp stamp;
+  if (::stat(path.c_str(), &st) != 0) {
+    stamp.error = errno;
+    return stamp;
+  }
+  stamp.device = st.st_dev;
+  stamp.inode = st.st_ino;
+  stamp.size = static_cast<std::uint64_t>(st.st_size);
+  stamp.mtime_ns = std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  stamp.ctime_ns = std::int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec;
+  return stamp;
+}
+
 Result<std::uint64_t> ReadOnlyFile::size() const {
   struct stat st;
   if (::fstat(fd_->fd, &st) != 0) return fail(name_ + ": cannot stat: " + std::strerror(errno));

@@ -40,6 +40,18 @@ class ReadOnlyFile {
   std::string name_;
 };
 
+// What stat says of a file, to tell whether it changed since it was read
+// (as Mercurial's filecache does): device, inode, size, mtime and ctime in
+// nanoseconds; `error` is stat's errno (ENOENT: the file does not exist).
+// A revlog that was appended to, rewritten or replaced gets another stamp.
+struct FileStamp {
+  std::uint64_t device = 0, inode = 0, size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  int error = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+FileStamp file_stamp(const std::filesystem::path& path);
+
 // The whole file, or nullopt if it does not exist. Larger than max_bytes is an error.
 Result<std::optional<Bytes>> read_file(const std::filesystem::path& path, std::uint64_t max_bytes);
 

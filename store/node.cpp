@@ -49,27 +49,39 @@ std::optional<Node> unhex(std::string_view text) {
 }
 
 // OpenSSL's EVP interface (the SHA1_* functions are deprecated in 3.0).
-Node sha1(ByteView bytes) {
+// EVP_sha1() makes every DigestInit fetch the algorithm again (a lookup
+// under a lock, as costly as hashing a short changeset): fetch it once, and
+// keep one context per thread.
+namespace {
+const EVP_MD* sha1_algorithm() {
+  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(EVP_MD_fetch(nullptr, "SHA1", nullptr), EVP_MD_free);
+  if (!md) throw std::runtime_error("OpenSSL: no SHA-1 implementation");
+  return md.get();
+}
+
+EVP_MD_CTX* thread_context() {
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx) throw std::runtime_error("OpenSSL: out of memory for a digest context");
+  return ctx.get();
+}
+
+template <typename... Views>
+Node sha1_of(const Views&... parts) {
+  EVP_MD_CTX* ctx = thread_context();
   Node out;
-  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), nullptr, EVP_sha1(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL SHA-1 failed");
-  }
+  bool ok = EVP_DigestInit_ex2(ctx, sha1_algorithm(), nullptr) == 1;
+  ((ok = ok && EVP_DigestUpdate(ctx, parts.data(), parts.size()) == 1), ...);
+  if (!ok || EVP_DigestFinal_ex(ctx, out.data(), nullptr) != 1) throw std::runtime_error("OpenSSL SHA-1 failed");
   return out;
 }
+}  // namespace
+
+Node sha1(ByteView bytes) { return sha1_of(bytes); }
 
 Node hash_revision(const Node& p1, const Node& p2, ByteView text) {
   const Node& a = p1 < p2 ? p1 : p2;
   const Node& b = p1 < p2 ? p2 : p1;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  Node out;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), a.data(), a.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), b.data(), b.size()) != 1 ||
-      EVP_DigestUpdate(ctx.get(), text.data(), text.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL SHA-1 failed");
-  }
-  return out;
+  return sha1_of(a, b, text);
 }
 
 }  // namespace hgrpc::store

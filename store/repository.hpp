@@ -18,6 +18,7 @@
 #include "store/branchmap.hpp"
 #include "store/changelog.hpp"
 #include "store/error.hpp"
+#include "store/file.hpp"
 #include "store/manifest.hpp"
 #include "store/phases.hpp"
 #include "store/requirements.hpp"
@@ -57,6 +58,22 @@ class Snapshot {
   const std::map<std::string, Node>& bookmarks() const;
 
   Result<ChangelogEntry> changeset(int rev) const;
+  // Every path some changeset of this snapshot lists as changed (its files
+  // field: added, modified or removed), sorted, each once: the filelogs a
+  // clone touches. Computed once per state of the repository and extended
+  // by the appended changesets when a commit lands.
+  Result<std::shared_ptr<const std::vector<std::string>>> changed_paths() const;
+  // Those paths whose filelog has revisions linked to this snapshot's
+  // changesets (linkrev below its length: a commit still being written is
+  // not counted), with how many: what a clone's filesdata sends, in path
+  // order. Computed once per state of the repository.
+  struct ChangedFile {
+    std::string path;
+    std::size_t linked_revisions = 0;
+  };
+  Result<std::shared_ptr<const std::vector<ChangedFile>>> changed_files() const;
+  // The revs of `log` linked to this snapshot's changesets, ascending.
+  std::vector<int> linked_revs(const Revlog& log) const;
   // The manifest of a changelog rev.
   Result<Manifest> manifest_of_changeset(int rev) const;
   // The manifestlog rev a changelog rev names (kNullRev: the empty manifest).
@@ -73,6 +90,7 @@ class Snapshot {
 
  private:
   friend class Repository;
+  struct Base;
   struct State;
   std::shared_ptr<const State> state_;
 };
@@ -82,11 +100,19 @@ class Repository {
   static Result<Repository> open(const std::filesystem::path& root, const RepositoryOptions& options = {});
 
   const RepositoryLayout& layout() const { return *layout_; }
+  // A snapshot of the current state. The changelog and manifest indexes,
+  // phases and bookmarks are read again only when one of the files they
+  // come from changed (metadata_files' stamps: size, mtime, ctime, inode);
+  // otherwise the snapshot shares them with the previous one.
   Result<Snapshot> snapshot() const;
+  std::vector<std::filesystem::path> metadata_files() const;
 
  private:
+  struct BaseCache;
+  Result<std::shared_ptr<Snapshot::Base>> read_base(std::vector<FileStamp> stamps) const;
   std::shared_ptr<const RepositoryLayout> layout_;
   RepositoryOptions options_;
+  std::shared_ptr<BaseCache> bases_;
 };
 
 }  // namespace hgrpc::store

@@ -115,44 +115,38 @@ CommandError too_many(const RepoCall& call) {
   return CommandError{"too many file revisions requested (limit %s)", {std::to_string(call.options.max_file_revisions)}};
 }
 
-// The fast path for every changeset with haveparents (see the top).
+// The fast path for every changeset with haveparents (see the top). The
+// header's counts come from the snapshot's changed_files(), counted once per
+// state of the repository: a second clone reads each filelog once.
 RepoError run_whole_repository(const RepoCall& call, const PathFilter& filter, const EmitFields& emit,
                                RecordSink& sink) {
   const auto& cl = call.snapshot.changelog();
-  std::set<std::string> paths;
-  for (int rev = 0; rev < cl.size(); ++rev) {
-    auto cs = call.snapshot.changeset(rev);
-    if (!cs) return store_error(cs.error());
-    for (const auto& path : cs->files) {
-      if (filter.matches(path)) paths.insert(path);
-    }
-  }
-  // Revisions of a commit still being written (linkrev past the snapshot's
-  // changelog) are not the snapshot's.
-  auto linked_revs = [&cl](const store::Revlog& log) {
-    std::vector<int> revs;
-    for (int r = 0; r < log.size(); ++r) {
-      if (log.entry(r).linkrev >= 0 && log.entry(r).linkrev < cl.size()) revs.push_back(r);
-    }
-    return revs;
-  };
-  // The counts come first (the header says them): one pass over the indexes.
-  std::size_t total = 0, total_paths = 0;
-  for (const auto& path : paths) {
-    auto log = call.snapshot.filelog(path);
-    if (!log) return store_error(log.error());
-    const std::size_t n = linked_revs(*log).size();
-    total += n;
-    total_paths += n > 0;
+  auto files = call.snapshot.changed_files();
+  if (!files) return store_error(files.error());
+  std::vector<const store::Snapshot::ChangedFile*> selected;
+  std::size_t total = 0;
+  for (const auto& file : **files) {
+    if (!filter.matches(file.path)) continue;
+    selected.push_back(&file);
+    total += file.linked_revisions;
     if (total > call.options.max_file_revisions) return too_many(call);
   }
-  if (!sink.value(json{{"totalitems", total}, {"totalpaths", total_paths}})) return sink_failure(sink);
-  for (const auto& path : paths) {
-    auto log = call.snapshot.filelog(path);
+  if (!sink.value(json{{"totalitems", total}, {"totalpaths", selected.size()}})) return sink_failure(sink);
+  for (const auto* file : selected) {
+    auto log = call.snapshot.filelog(file->path);
     if (!log) return store_error(log.error());
-    const std::vector<int> revs = linked_revs(*log);
-    if (revs.empty()) continue;
-    if (!sink.value(json{{"path", framing::cbor_bytes(path)}, {"totalitems", revs.size()}})) return sink_failure(sink);
+    // Revisions of a commit still being written (linkrev past the
+    // snapshot's changelog) are not the snapshot's.
+    const std::vector<int> revs = call.snapshot.linked_revs(*log);
+    if (revs.size() != file->linked_revisions) {
+      // Only a filelog rewritten under a served changelog gets here; the
+      // header said otherwise, so the answer cannot go on.
+      return CommandError{"%s", {call.snapshot.filelog_index_path(file->path) + ": has " +
+                                 std::to_string(revs.size()) + " revisions linked to the served changesets, not " +
+                                 std::to_string(file->linked_revisions) + " (rewritten while served?)"}};
+    }
+    if (!sink.value(json{{"path", framing::cbor_bytes(file->path)}, {"totalitems", revs.size()}}))
+      return sink_failure(sink);
     auto linknode = [&cl, &log](int r) { return cl.node(log->entry(r).linkrev); };
     if (auto e = emit_revisions(*log, revs, emit, linknode, sink)) return e;
   }
