@@ -7,8 +7,11 @@
    (5.8.1's exchangev2 requests; Debian 6.3.2 writes and hash-checks the
    result), whose request bodies are kept.
 2. Those bodies are replayed: once alone, then by CLIENTS clients at once,
-   each response read to its end and dropped (the client costs next to
-   nothing, so the 2 cores go to the server). Measured: hgrpcd's CPU
+   each response read to its end and dropped. With --replay-tool (scripts/bench
+   passes bench/replay_bodies) the clients are lean C++ threads, so the 2
+   cores go to the server; otherwise Python threads, whose GIL and chunked
+   decoding cost about as much CPU as the server's answer. Single clones are
+   then measured as --rounds (5) in a row, as CPU time comes in 10 ms ticks. Measured: hgrpcd's CPU
    (utime+stime from /proc), wall time, response bytes, peak RSS (VmHWM).
    Then the same bodies with `zstd-8mb-frames` listed first in their
    sender-protocol-settings frame, as the hgrpc client sends them: stored
@@ -113,7 +116,45 @@ def replay(port, posts):
     return total
 
 
-def measure(pid, port, posts, clients):
+REPLAY_TOOL = None  # bench/replay_bodies, when given (--replay-tool)
+ROUNDS = 1
+_bodies_dirs = {}
+
+
+def bodies_dir(posts):
+    """The posts as files for replay_bodies (written once per list)."""
+    key = id(posts)
+    if key not in _bodies_dirs:
+        d = tempfile.mkdtemp(prefix="clone-bodies-")
+        for i, (path, body) in enumerate(posts):
+            with open(os.path.join(d, "%03d.path" % i), "w") as fh:
+                fh.write(path)
+            with open(os.path.join(d, "%03d.body" % i), "wb") as fh:
+                fh.write(body)
+        _bodies_dirs[key] = (d, posts)  # keeps posts alive so the id stays theirs
+    return _bodies_dirs[key][0]
+
+
+def measure(pid, port, posts, clients, rounds=1):
+    """clients x rounds clones (each client's one after the other); per-clone
+    figures are the totals divided by rounds when clients == 1."""
+    if REPLAY_TOOL:
+        d = bodies_dir(posts)
+        cpu0 = cpu_seconds(pid)
+        run = subprocess.run([REPLAY_TOOL, "--port", str(port), "--clients", str(clients), "--rounds", str(rounds), d],
+                             capture_output=True, text=True)
+        cpu = cpu_seconds(pid) - cpu0
+        if run.returncode != 0:
+            raise RuntimeError("replay_bodies failed: %s %s" % (run.stdout, run.stderr))
+        r = json.loads(run.stdout)
+        wall = r["wall_s"] / (rounds if clients == 1 else 1)
+        clones = clients * (1 if clients == 1 else rounds)
+        return {"clients": clients, "rounds": rounds, "wall_s": round(wall, 3),
+                "server_cpu_s": round(cpu / (rounds if clients == 1 else 1), 3),
+                "response_bytes": r["response_bytes"] // (rounds if clients == 1 else 1),
+                "clones_per_s": round(clones / wall, 3)}
+    if rounds != 1:
+        raise RuntimeError("rounds need --replay-tool")
     results, errors = [0] * clients, []
 
     def one(i):
@@ -205,11 +246,12 @@ def hgrpcd_figures(hgrpcd, repo, clients, work, encodings, storm):
         if verify.returncode != 0:
             raise RuntimeError("hg verify of the v2 clone failed: %s" % verify.stdout.decode())
         posts = transport.posts
-        one = measure(proc.pid, port, posts, 1)
-        one_rss = peak_rss_mib(proc.pid)  # the Python clone and one replay so far
+        rounds = ROUNDS if REPLAY_TOOL else 1
+        one = measure(proc.pid, port, posts, 1, rounds)
+        one_rss = peak_rss_mib(proc.pid)  # the Python clone and the single replays so far
         many = measure(proc.pid, port, posts, clients)
         spliced_posts = [(path, with_encodings(body, [b"zstd-8mb-frames"] + encodings)) for path, body in posts]
-        spliced_one = measure(proc.pid, port, spliced_posts, 1)
+        spliced_one = measure(proc.pid, port, spliced_posts, 1, rounds)
         spliced_many = measure(proc.pid, port, spliced_posts, clients)
         peak = round(peak_rss_mib(proc.pid), 1)
         stop(proc)
@@ -249,7 +291,12 @@ def main():
     p.add_argument("--encodings", default="zstd-8mb,zlib,identity",
                    help="contentencodings the clone advertises (the replay keeps them)")
     p.add_argument("--no-baseline", action="store_true", help="skip hg serve (quick looks at hgrpcd alone)")
+    p.add_argument("--replay-tool", help="bench/replay_bodies: C++ clients replay the bodies (else Python threads)")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="with --replay-tool: single clones measured as ROUNDS in a row (CPU ticks are 10 ms)")
     a = p.parse_args()
+    global REPLAY_TOOL, ROUNDS
+    REPLAY_TOOL, ROUNDS = a.replay_tool, a.rounds
     work = tempfile.mkdtemp(prefix="clone-bench-")
     try:
         ours = hgrpcd_figures(a.hgrpcd, a.repo, a.clients, work,
@@ -257,7 +304,9 @@ def main():
         theirs = None if a.no_baseline else hg_serve_figures(a.repo, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"hgrpcd": ours}
+        for d, _ in _bodies_dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+    result = {"hgrpcd": ours, "client": "bench/replay_bodies (C++)" if REPLAY_TOOL else "Python threads"}
     if theirs is not None:
         result.update({"hg_serve": theirs, "ratios": {
         "server_cpu_vs_hg_serve_clone": round(ours["one"]["server_cpu_s"] / theirs["clone"]["server_cpu_s"], 3),
