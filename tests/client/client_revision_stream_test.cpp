@@ -192,7 +192,7 @@ TEST_CASE("revision stream: each malformed manifestdata value has its message") 
   }
 }
 
-TEST_CASE("revision stream: each malformed filesdata value has its message; handler errors stop it") {
+TEST_CASE("revision stream: each malformed filesdata value has its message, handler errors stop it") {
   const std::string b1 = "filesdata: a.txt: node " + hgrpc::store::hex(node(0xb1)) + ": ";
   const json header{{"totalpaths", 2u}};
   const json path_a{{"path", cbor_bytes("a.txt")}, {"totalitems", 1u}};
@@ -303,7 +303,7 @@ TEST_CASE("revision stream: a value sink's error aborts the response body") {
   CHECK(seen.lines == std::vector<std::string>{"a1a1 p1 0000 p2 0000 data text one"});
 }
 
-TEST_CASE("Exchange: a collecting one hands its Ok outcomes' values to a consumer; a streaming one collects") {
+TEST_CASE("Exchange: a collecting one hands its Ok outcomes' values to a consumer, a streaming one collects") {
   Exchange collecting = [](const std::vector<Call>& calls) -> ClientResult<std::vector<Outcome>> {
     std::vector<Outcome> out(calls.size());
     out[0].values = {1, 2};
