@@ -362,6 +362,17 @@ FetchProgress draw_on(ProgressLine& progress) {
   };
 }
 
+// --revlog-cache-bytes and --max-open-filelogs of clone and pull.
+void add_writer_options(CLI::App* sub, WriterLimits& limits) {
+  sub->add_option("--revlog-cache-bytes", limits.revlog_cache_bytes,
+                  "Recent full texts (delta bases) kept per revlog written, in bytes")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40))
+      ->capture_default_str();
+  sub->add_option("--max-open-filelogs", limits.max_open_filelogs, "Filelogs kept open at once while writing")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
+}
+
 struct CloneCliOptions {
   std::string url;
   std::string dest;
@@ -369,6 +380,7 @@ struct CloneCliOptions {
   bool noupdate = false;
   bool json_summary = false;
   std::string encoding;  // empty: offer every profile
+  WriterLimits writer;
 };
 
 int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
@@ -389,6 +401,7 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
   options.source_url = c.url;
   options.checkout = !c.noupdate;
   options.revs = c.revs;
+  options.writer = c.writer;
   ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
   options.on_progress = draw_on(progress);
   auto summary = clone_repository(http_exchange(*transport, session_options(g, c.encoding), &progress), *descriptor, dest, options);
@@ -421,6 +434,7 @@ struct PullCliOptions {
   int lock_timeout = 600;
   std::size_t discovery_sample = 200;
   std::string encoding;  // empty: offer every profile
+  WriterLimits writer;
 };
 
 int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
@@ -458,6 +472,7 @@ int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
   options.revs = c.revs;
   options.lock_timeout = std::chrono::seconds(c.lock_timeout);
   options.discovery_sample = c.discovery_sample;
+  options.writer = c.writer;
   options.on_wait = [&](const std::string& message) {
     if (!g.quiet) std::fprintf(stderr, "%s\n", message.c_str());
   };
@@ -602,6 +617,7 @@ int run_cli(int argc, char** argv) {
       ->allow_extra_args(false);
   clone_cmd->add_flag("--json", clone_opts.json_summary, "Print a JSON summary line");
   add_encoding_option(clone_cmd, clone_opts.encoding);
+  add_writer_options(clone_cmd, clone_opts.writer);
 
   PullCliOptions pull_opts;
   auto* pull_cmd = app.add_subcommand(
@@ -617,6 +633,7 @@ int run_cli(int argc, char** argv) {
       ->allow_extra_args(false);
   pull_cmd->add_flag("--json", pull_opts.json_summary, "Print a JSON summary line");
   add_encoding_option(pull_cmd, pull_opts.encoding);
+  add_writer_options(pull_cmd, pull_opts.writer);
   pull_cmd->add_option("--lock-timeout", pull_opts.lock_timeout,
                        "Seconds to wait for a lock another process holds (Mercurial's ui.timeout)")
       ->check(CLI::Range(0, 86400))

@@ -47,7 +47,7 @@ ClientResult<std::vector<Node>> clone_heads(const Exchange& exchange, const Clon
 ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& descriptor, const fs::path& root,
                                       const CloneOptions& options) {
   FetchSummary fetch_summary;
-  auto writer = store::RepositoryWriter::open(root);
+  auto writer = store::RepositoryWriter::open(root, options.writer.writer_options());
   if (!writer) return from_store(writer.error());
   auto heads = clone_heads(exchange, options, fetch_summary);
   if (!heads) return hgrpc::unexpected<ClientError>(heads.error());

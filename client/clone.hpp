@@ -25,6 +25,7 @@ struct CloneOptions {
   bool checkout = true;    // false: -U
   std::vector<std::string> revs;  // -r: only these heads and their ancestors
   FetchProgress on_progress;
+  WriterLimits writer;
 };
 
 struct CloneSummary {

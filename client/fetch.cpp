@@ -4,17 +4,14 @@
 #include <optional>
 #include <set>
 
+#include "client/revision_stream.hpp"
+
 namespace hgrpc::client {
 namespace {
 
 using framing::json;
 using store::Node;
 
-
-std::optional<Node> node_of(const json& v) {
-  if (!v.is_binary()) return std::nullopt;
-  return store::node_from_bytes(store::ByteView(v.get_binary().data(), v.get_binary().size()));
-}
 
 json field_set(const std::vector<const char*>& names) {
   json items = json::array();
@@ -30,67 +27,14 @@ std::size_t batch_size(const json& descriptor, const char* command, std::size_t 
   return std::max<std::size_t>(1, c.at("recommendedbatchsize").get<std::size_t>());
 }
 
-// One call; its values.
-ClientResult<std::vector<json>> call(const Exchange& exchange, FetchSummary& summary, const std::string& command,
-                                     json args) {
-  auto outcomes = run_round(exchange, summary, {Call{command, std::move(args), std::nullopt}});
+// One call whose values go to `stream` as they arrive; then the stream must
+// be complete.
+ClientResult<void> call_streaming(const Exchange& exchange, FetchSummary& summary, const std::string& command,
+                                  json args, RevisionStream& stream) {
+  auto outcomes = run_round(exchange, summary, {Call{command, std::move(args), std::nullopt}},
+                            [&](std::size_t, json&& value) { return stream.feed(std::move(value)); });
   if (!outcomes) return hgrpc::unexpected<ClientError>(outcomes.error());
-  return std::move((*outcomes)[0].values);
-}
-
-// One revision record of changesetdata / manifestdata / filesdata at
-// values[pos] and its byte string after it.
-ClientResult<store::IncomingRevision> read_revision(const std::string& what, const std::vector<json>& values,
-                                                    std::size_t& pos, std::uint64_t index) {
-  if (pos >= values.size() || !values[pos].is_object()) return protocol_error(what + ": revision record " + std::to_string(index) + " is missing");
-  const json& rec = values[pos++];
-  auto node = rec.contains("node") ? node_of(rec.at("node")) : std::nullopt;
-  if (!node) return protocol_error(what + ": record " + std::to_string(index) + " has no 20-byte node");
-  const std::string where = what + ": node " + store::hex(*node) + ": ";
-  if (!rec.contains("parents") || !rec.at("parents").is_array() || rec.at("parents").size() != 2) {
-    return protocol_error(where + "no parents");
-  }
-  auto p1 = node_of(rec.at("parents")[0]);
-  auto p2 = node_of(rec.at("parents")[1]);
-  if (!p1 || !p2) return protocol_error(where + "parents are not 20-byte nodes");
-  if (!rec.contains("fieldsfollowing") || !rec.at("fieldsfollowing").is_array() || rec.at("fieldsfollowing").size() != 1) {
-    return protocol_error(where + "expected exactly one field following");
-  }
-  const json& field = rec.at("fieldsfollowing")[0];
-  auto kind = field.is_array() && !field.empty() ? framing::bytes_or_text(field[0]) : std::nullopt;
-  if (pos >= values.size() || !values[pos].is_binary()) return protocol_error(where + "its data is missing");
-  const auto& data = values[pos++].get_binary();
-  store::IncomingRevision in;
-  in.node = *node;
-  in.p1 = *p1;
-  in.p2 = *p2;
-  in.data = store::ByteView(data.data(), data.size());
-  if (kind == "delta") {
-    auto base = rec.contains("deltabasenode") ? node_of(rec.at("deltabasenode")) : std::nullopt;
-    if (!base) return protocol_error(where + "a delta without a 20-byte deltabasenode");
-    in.delta_base = *base;
-  } else if (kind != "revision") {
-    return protocol_error(where + "unknown field following (expected revision or delta)");
-  }
-  return in;
-}
-
-// Reads `count` revision records from values[pos] into `add(record, in)`.
-template <class Add>
-ClientResult<void> read_revisions(const std::string& what, const std::vector<json>& values, std::size_t& pos,
-                                  std::uint64_t count, FetchSummary& summary, Add add) {
-  for (std::uint64_t i = 0; i < count; ++i) {
-    const std::size_t at = pos;
-    auto in = read_revision(what, values, pos, i);
-    if (!in) return hgrpc::unexpected<ClientError>(in.error());
-    summary.revision_bytes += in->data.size();
-    if (auto added = add(values[at], *in); !added) return added;
-  }
-  return {};
-}
-
-std::uint64_t count_of(const json& v, const char* key) {
-  return v.is_object() && v.contains(key) && v.at(key).is_number_unsigned() ? v.at(key).get<std::uint64_t>() : ~std::uint64_t{0};
+  return stream.finish();
 }
 
 std::vector<Node> slice(const std::vector<Node>& all, std::size_t start, std::size_t size) {
@@ -100,14 +44,56 @@ std::vector<Node> slice(const std::vector<Node>& all, std::size_t start, std::si
 
 }  // namespace
 
+store::RepositoryWriterOptions WriterLimits::writer_options() const {
+  store::RepositoryWriterOptions o;
+  o.revlog.cache_bytes = revlog_cache_bytes;
+  o.max_open_filelogs = max_open_filelogs;
+  return o;
+}
+
 std::string progress_counts(const FetchSummary& c) {
   return "changesets " + std::to_string(c.changesets) + ", manifests " + std::to_string(c.manifests) + "/" +
          std::to_string(c.manifests_expected) + ", file revisions " + std::to_string(c.file_revisions);
 }
 
-ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSummary& summary,
-                                             const std::vector<Call>& calls) {
-  auto outcomes = exchange(calls);
+Exchange Exchange::streaming(Streaming streaming) {
+  Exchange e;
+  e.streaming_ = std::move(streaming);
+  return e;
+}
+
+ClientResult<std::vector<Outcome>> Exchange::operator()(const std::vector<Call>& calls) const {
+  if (collecting_) return collecting_(calls);
+  std::vector<std::vector<json>> values(calls.size());
+  auto outcomes = streaming_(calls, [&](std::size_t index, json&& value) -> ClientResult<void> {
+    if (index < values.size()) values[index].push_back(std::move(value));
+    return {};
+  });
+  if (!outcomes) return outcomes;
+  for (std::size_t i = 0; i < outcomes->size() && i < values.size(); ++i) (*outcomes)[i].values = std::move(values[i]);
+  return outcomes;
+}
+
+ClientResult<std::vector<Outcome>> Exchange::operator()(const std::vector<Call>& calls, const ValueConsumer& consume) const {
+  if (streaming_) return streaming_(calls, consume);
+  auto outcomes = collecting_(calls);
+  if (!outcomes) return outcomes;
+  for (std::size_t i = 0; i < outcomes->size(); ++i) {
+    // An error outcome's values are not results (run_round reports the error).
+    if ((*outcomes)[i].kind != Outcome::Kind::Ok) continue;
+    for (auto& value : (*outcomes)[i].values) {
+      if (auto taken = consume(i, std::move(value)); !taken) return hgrpc::unexpected<ClientError>(taken.error());
+    }
+    (*outcomes)[i].values.clear();
+  }
+  return outcomes;
+}
+
+namespace {
+
+// The checks of run_round after the exchange.
+ClientResult<std::vector<Outcome>> judge_round(ClientResult<std::vector<Outcome>> outcomes, FetchSummary& summary,
+                                               const std::vector<Call>& calls) {
   summary.requests += 1;
   if (!outcomes) return hgrpc::unexpected<ClientError>(outcomes.error());
   if (outcomes->size() != calls.size()) return protocol_error(calls.front().command + ": an outcome is missing");
@@ -118,6 +104,18 @@ ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSumm
     if (o.kind == Outcome::Kind::ErrorResponse) return protocol_error(command + ": " + o.error_type + " error: " + o.message);
   }
   return outcomes;
+}
+
+}  // namespace
+
+ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSummary& summary,
+                                             const std::vector<Call>& calls) {
+  return judge_round(exchange(calls), summary, calls);
+}
+
+ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSummary& summary,
+                                             const std::vector<Call>& calls, const ValueConsumer& values) {
+  return judge_round(exchange(calls, values), summary, calls);
 }
 
 ClientResult<std::vector<Node>> node_list_of(const std::string& command, const Outcome& outcome) {
@@ -153,24 +151,18 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   if (heads.empty()) return fetched;
   auto& cl = writer.changelog();
   const int first_rev = cl.size();
+  fetched.first_rev = first_rev;
 
   std::vector<const char*> fields{"parents", "revision"};
   if (options.want_phases_and_bookmarks) fields.insert(fields.begin(), {"bookmarks", "phase"});
   json args{{"revisions", json::array({json{{"type", framing::cbor_bytes(std::string_view("changesetdagrange"))},
                                             {"roots", node_list(roots)}, {"heads", node_list(heads)}}})},
             {"fields", field_set(fields)}};
-  // Kept in `fetched`: the changesets are written from it, last.
-  auto values = call(exchange, summary, "changesetdata", std::move(args));
-  if (!values) return hgrpc::unexpected<ClientError>(values.error());
-  if (values->empty() || count_of((*values)[0], "totalitems") == ~std::uint64_t{0}) {
-    return protocol_error("changesetdata: no totalitems header");
-  }
-  std::vector<store::IncomingRevision> pending;
   std::map<Node, int> pending_rev;  // node -> the rev it will have
   std::map<Node, int> manifest_linkrev;
   std::vector<Node> manifest_order;
-  for (std::size_t pos = 1; pos < values->size();) {
-    const json& rec = (*values)[pos];
+  std::optional<std::string> phase;  // of the record being read
+  auto on_record = [&](const json& rec) -> ClientResult<bool> {
     auto node = rec.is_object() && rec.contains("node") ? node_of(rec.at("node")) : std::nullopt;
     if (!node) return protocol_error("changesetdata: a record without a 20-byte node");
     const std::string where = "changesetdata: node " + store::hex(*node) + ": ";
@@ -182,39 +174,47 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
         fetched.bookmarks[*name] = *node;
       }
     }
-    std::optional<std::string> phase;
+    phase.reset();
     if (rec.contains("phase")) {
       phase = framing::bytes_or_text(rec.at("phase"));
       if (phase != "public" && phase != "draft") return protocol_error(where + "unknown phase");
     }
     if (!rec.contains("fieldsfollowing")) {  // a bookmark-only or phase-only record
-      ++pos;
       if (phase == "public") fetched.public_nodes.push_back(*node);
-      continue;
+      return false;
     }
-    auto rev = read_revision("changesetdata", *values, pos, pending.size());
-    if (!rev) return hgrpc::unexpected<ClientError>(rev.error());
-    summary.revision_bytes += rev->data.size();
-    if (rev->delta_base) return protocol_error(where + "changesets must be sent as full revisions");
-    if (cl.rev(rev->node) || pending_rev.contains(rev->node)) continue;  // already have it
-    for (const Node& p : {rev->p1, rev->p2}) {
+    return true;
+  };
+  auto on_revision = [&](store::IncomingRevision& rev, const RevisionRecord& record) -> ClientResult<void> {
+    const std::string& where = record.where;
+    summary.revision_bytes += rev.data.size();
+    if (rev.delta_base) return protocol_error(where + "changesets must be sent as full revisions");
+    if (cl.rev(rev.node) || pending_rev.contains(rev.node)) return {};  // already have it
+    for (const Node& p : {rev.p1, rev.p2}) {
       if (!cl.rev(p) && !pending_rev.contains(p)) return protocol_error(where + "its parent " + store::hex(p) + " was neither sent before it nor is in the repository");
     }
-    if (store::hash_revision(rev->p1, rev->p2, rev->data) != rev->node) {
-      return protocol_error("00changelog.i: node " + store::hex(rev->node) + ": hash mismatch: the received text does not hash to it");
+    if (store::hash_revision(rev.p1, rev.p2, rev.data) != rev.node) {
+      return protocol_error("00changelog.i: node " + store::hex(rev.node) + ": hash mismatch: the received text does not hash to it");
     }
-    if (rev->data.size() < 40) return protocol_error(where + "changeset text too short");
-    auto manifest = store::unhex(store::as_chars(rev->data.first(40)));
+    if (rev.data.size() < 40) return protocol_error(where + "changeset text too short");
+    auto manifest = store::unhex(store::as_chars(rev.data.first(40)));
     if (!manifest) return protocol_error(where + "the text does not start with a manifest node");
-    rev->linkrev = first_rev + static_cast<int>(pending.size());
-    if (*manifest != store::kNullNode && manifest_linkrev.emplace(*manifest, rev->linkrev).second) manifest_order.push_back(*manifest);
-    pending_rev.emplace(rev->node, rev->linkrev);
-    fetched.added.push_back(rev->node);
-    fetched.added_parents.emplace_back(rev->p1, rev->p2);
+    const int linkrev = first_rev + static_cast<int>(fetched.added.size());
+    if (*manifest != store::kNullNode && manifest_linkrev.emplace(*manifest, linkrev).second) manifest_order.push_back(*manifest);
+    pending_rev.emplace(rev.node, linkrev);
+    fetched.added.push_back(rev.node);
+    fetched.added_parents.emplace_back(rev.p1, rev.p2);
     fetched.added_phases.push_back(phase == "draft" ? store::kDraft : store::kPublic);
-    pending.push_back(*rev);
+    // Only the text is kept (the changelog is written last, from it).
+    fetched.texts.push_back(fetched.text_bytes.size());
+    fetched.text_bytes.insert(fetched.text_bytes.end(), rev.data.begin(), rev.data.end());
+    return {};
+  };
+  auto changesets = RevisionStream::changesets(on_record, on_revision);
+  if (auto read = call_streaming(exchange, summary, "changesetdata", std::move(args), changesets); !read) {
+    return hgrpc::unexpected<ClientError>(read.error());
   }
-  summary.changesets += pending.size();
+  summary.changesets += fetched.added.size();
   summary.manifests_expected += manifest_order.size();
 
   // Progress: changesetdata, then each batch, one step each.
@@ -236,12 +236,9 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     std::vector<Node> batch = slice(manifest_order, start, manifest_batch);
     json margs{{"tree", framing::cbor_bytes(std::string_view(""))}, {"nodes", node_list(batch)},
                {"fields", field_set({"parents", "revision"})}, {"haveparents", true}};
-    auto mvalues = call(exchange, summary, "manifestdata", std::move(margs));
-    if (!mvalues) return hgrpc::unexpected<ClientError>(mvalues.error());
-    std::uint64_t total = mvalues->empty() ? ~std::uint64_t{0} : count_of((*mvalues)[0], "totalitems");
-    if (total != batch.size()) return protocol_error("manifestdata: totalitems does not match the " + std::to_string(batch.size()) + " nodes asked for");
-    std::size_t pos = 1, in_batch = 0;
-    auto read = read_revisions("manifestdata", *mvalues, pos, total, summary, [&](const json&, store::IncomingRevision& rev) -> ClientResult<void> {
+    std::size_t in_batch = 0;
+    auto stream = RevisionStream::manifests(batch.size(), [&](store::IncomingRevision& rev, const RevisionRecord&) -> ClientResult<void> {
+      summary.revision_bytes += rev.data.size();
       auto link = manifest_linkrev.find(rev.node);
       if (link == manifest_linkrev.end()) return protocol_error("manifestdata: node " + store::hex(rev.node) + " was not asked for");
       rev.linkrev = link->second;
@@ -251,7 +248,9 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
       report(static_cast<double>(++in_batch) / static_cast<double>(batch.size()), false);
       return {};
     });
-    if (!read) return hgrpc::unexpected<ClientError>(read.error());
+    if (auto read = call_streaming(exchange, summary, "manifestdata", std::move(margs), stream); !read) {
+      return hgrpc::unexpected<ClientError>(read.error());
+    }
     steps_done += 1;
     report(0, true);
   }
@@ -262,44 +261,48 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     json fargs{{"revisions", json::array({json{{"type", framing::cbor_bytes(std::string_view("changesetexplicit"))},
                                                {"nodes", node_list(slice(fetched.added, start, files_batch))}}})},
                {"fields", field_set({"linknode", "parents", "revision"})}, {"haveparents", true}};
-    auto fvalues = call(exchange, summary, "filesdata", std::move(fargs));
-    if (!fvalues) return hgrpc::unexpected<ClientError>(fvalues.error());
-    std::uint64_t paths = fvalues->empty() ? ~std::uint64_t{0} : count_of((*fvalues)[0], "totalpaths");
-    if (paths == ~std::uint64_t{0}) return protocol_error("filesdata: no totalpaths header");
-    std::size_t pos = 1;
-    for (std::uint64_t p = 0; p < paths; ++p) {
-      if (pos >= fvalues->size()) return protocol_error("filesdata: path " + std::to_string(p) + " is missing");
-      const json& header = (*fvalues)[pos++];
-      auto path = header.is_object() && header.contains("path") ? framing::bytes_or_text(header.at("path")) : std::nullopt;
-      std::uint64_t n = count_of(header, "totalitems");
-      if (!path || n == ~std::uint64_t{0}) return protocol_error("filesdata: a path header without path or totalitems");
-      if (n > 0 && paths_seen.insert(*path).second) summary.files += 1;
-      auto filelog = writer.filelog(*path);
-      if (!filelog) return protocol_error("filesdata: " + filelog.error().message);
-      auto read = read_revisions("filesdata: " + *path, *fvalues, pos, n, summary, [&](const json& rec, store::IncomingRevision& rev) -> ClientResult<void> {
-        auto link = rec.contains("linknode") ? node_of(rec.at("linknode")) : std::nullopt;
-        auto linkrev = link ? pending_rev.find(*link) : pending_rev.end();
-        if (linkrev == pending_rev.end()) return protocol_error("filesdata: " + *path + "@" + store::hex(rev.node) + ": linknode is not a received changeset");
-        rev.linkrev = linkrev->second;
-        auto added = (*filelog)->add(rev);
-        if (!added) return from_store(added.error());
-        summary.file_revisions += 1;
-        report(static_cast<double>(p) / static_cast<double>(paths), false);
-        return {};
-      });
-      if (!read) return hgrpc::unexpected<ClientError>(read.error());
+    std::string path;
+    store::RevlogWriter* filelog = nullptr;
+    std::uint64_t path_index = 0;
+    auto on_path = [&](const std::string& p, std::uint64_t index, std::uint64_t items) -> ClientResult<void> {
+      if (items > 0 && paths_seen.insert(p).second) summary.files += 1;
+      auto opened = writer.filelog(p);
+      if (!opened) return protocol_error("filesdata: " + opened.error().message);
+      path = p;
+      filelog = *opened;
+      path_index = index;
+      return {};
+    };
+    RevisionStream stream = RevisionStream::files(on_path, [&](store::IncomingRevision& rev, const RevisionRecord& record) -> ClientResult<void> {
+      summary.revision_bytes += rev.data.size();
+      auto linkrev = record.linknode ? pending_rev.find(*record.linknode) : pending_rev.end();
+      if (linkrev == pending_rev.end()) return protocol_error("filesdata: " + path + "@" + store::hex(rev.node) + ": linknode is not a received changeset");
+      rev.linkrev = linkrev->second;
+      auto added = filelog->add(rev);
+      if (!added) return from_store(added.error());
+      summary.file_revisions += 1;
+      report(static_cast<double>(path_index) / static_cast<double>(stream.paths()), false);
+      return {};
+    });
+    if (auto read = call_streaming(exchange, summary, "filesdata", std::move(fargs), stream); !read) {
+      return hgrpc::unexpected<ClientError>(read.error());
     }
     steps_done += 1;
     report(0, true);
   }
 
-  fetched.pending = std::move(pending);
-  fetched.response = std::move(*values);  // the pending revisions' data stays where it is
   return fetched;
 }
 
 ClientResult<void> append_changesets(store::RepositoryWriter& writer, const FetchedChangesets& fetched) {
-  for (const auto& rev : fetched.pending) {
+  for (std::size_t i = 0; i < fetched.added.size(); ++i) {
+    store::IncomingRevision rev;
+    rev.node = fetched.added[i];
+    rev.p1 = fetched.added_parents[i].first;
+    rev.p2 = fetched.added_parents[i].second;
+    rev.linkrev = fetched.first_rev + static_cast<int>(i);  // as the manifests and files were told
+    const std::size_t end = i + 1 < fetched.texts.size() ? fetched.texts[i + 1] : fetched.text_bytes.size();
+    rev.data = store::ByteView(fetched.text_bytes.data() + fetched.texts[i], end - fetched.texts[i]);
     auto added = writer.changelog().add(rev);
     if (!added) return from_store(added.error());
     if (*added != rev.linkrev) return protocol_error("00changelog.i: node " + store::hex(rev.node) + " was written as rev " + std::to_string(*added) + ", not " + std::to_string(rev.linkrev));
@@ -308,17 +311,26 @@ ClientResult<void> append_changesets(store::RepositoryWriter& writer, const Fetc
 }
 
 Exchange http_exchange(HttpTransport& transport, const SessionOptions& options, ProgressLine* progress) {
-  return [&transport, options, progress](const std::vector<Call>& calls) -> ClientResult<std::vector<Outcome>> {
+  return Exchange::streaming([&transport, options, progress](const std::vector<Call>& calls, const ValueConsumer& consume)
+                                 -> ClientResult<std::vector<Outcome>> {
     std::vector<Outcome> outcomes(calls.size());
+    std::optional<ClientError> refused;  // the consumer's error, which aborted the body
     auto ran = run_calls(
         transport, calls, options,
         [&](std::size_t index, Outcome&& o) {
           if (index < outcomes.size()) outcomes[index] = std::move(o);
         },
-        progress);
+        progress,
+        [&](std::size_t index, json&& value) -> framing::Result<void> {
+          auto taken = consume(index, std::move(value));
+          if (taken) return {};
+          refused = taken.error();
+          return framing::fail(refused->message);
+        });
+    if (refused) return hgrpc::unexpected<ClientError>(*refused);
     if (!ran) return hgrpc::unexpected<ClientError>(ran.error());
     return outcomes;
-  };
+  });
 }
 
 }  // namespace hgrpc::client

@@ -12,12 +12,17 @@
 // new draft changeset before its phase root (it would read as public).
 // Readers ignore roots and bookmarks on nodes the changelog lacks. That is
 // what Mercurial's changelog diversion (00changelog.i.a) achieves; here the
-// received changesets simply wait in memory, where the changesetdata
-// response already is.
+// received changeset texts wait in memory, in one buffer (node, parents
+// and text are all the append needs).
+//
+// Responses are read as they arrive (client/revision_stream.hpp): every
+// manifest and file revision goes to the writer as soon as its data value
+// is decoded, and no response is held whole.
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "client/errors.hpp"
@@ -36,11 +41,42 @@ inline hgrpc::unexpected<ClientError> protocol_error(const std::string& message)
 }
 inline hgrpc::unexpected<ClientError> from_store(const store::Error& e) { return protocol_error(e.message); }
 
-// Runs calls in one request body; their outcomes in call order.
-using Exchange = std::function<ClientResult<std::vector<Outcome>>(const std::vector<Call>& calls)>;
+// Takes the values of call `call_index` one by one; an error ends the
+// exchange with it.
+using ValueConsumer = std::function<ClientResult<void>(std::size_t call_index, framing::json&& value)>;
 
-// An Exchange over HTTP: one run_calls per request body (bytes counted
-// in `progress`, if given).
+// Runs calls in one request body; their outcomes in call order. Made from a
+// collecting function (calls -> outcomes with their values: the tests'
+// in-process server) or, with Exchange::streaming, from one that hands each
+// value to a consumer as it arrives (HTTP). Either is called both ways: with
+// a consumer, a collecting exchange hands the values of its Ok outcomes over
+// once the body is complete; without one, a streaming exchange collects them.
+class Exchange {
+ public:
+  using Collecting = std::function<ClientResult<std::vector<Outcome>>(const std::vector<Call>& calls)>;
+  // Returns the outcomes without their values (they went to the consumer).
+  using Streaming = std::function<ClientResult<std::vector<Outcome>>(const std::vector<Call>& calls,
+                                                                     const ValueConsumer& values)>;
+
+  template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, Exchange> &&
+             std::is_invocable_r_v<ClientResult<std::vector<Outcome>>, const F&, const std::vector<Call>&>)
+  Exchange(F collecting) : collecting_(std::move(collecting)) {}
+  static Exchange streaming(Streaming streaming);
+
+  // Outcomes with their values.
+  ClientResult<std::vector<Outcome>> operator()(const std::vector<Call>& calls) const;
+  // Values through `values`, outcomes without them.
+  ClientResult<std::vector<Outcome>> operator()(const std::vector<Call>& calls, const ValueConsumer& values) const;
+
+ private:
+  Exchange() = default;
+  Collecting collecting_;
+  Streaming streaming_;
+};
+
+// A streaming Exchange over HTTP: one run_calls per request body (bytes
+// counted in `progress`, if given).
 Exchange http_exchange(HttpTransport& transport, const SessionOptions& options, ProgressLine* progress = nullptr);
 
 struct FetchSummary {
@@ -57,6 +93,9 @@ struct FetchSummary {
 // of any call is an error naming the command.
 ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSummary& summary,
                                              const std::vector<Call>& calls);
+// The same, the values going to `values` as they arrive.
+ClientResult<std::vector<Outcome>> run_round(const Exchange& exchange, FetchSummary& summary,
+                                             const std::vector<Call>& calls, const ValueConsumer& values);
 
 // Reads values of a first-round outcome.
 ClientResult<std::vector<store::Node>> node_list_of(const std::string& command, const Outcome& outcome);
@@ -73,6 +112,19 @@ using FetchProgress = std::function<void(const FetchSummary& counts, double frac
 // "changesets 12, manifests 3/12, file revisions 40" for the progress line.
 std::string progress_counts(const FetchSummary& counts);
 
+// What the repository writer of a clone or pull may keep in memory: each
+// revlog written keeps recent full texts (its delta bases) up to
+// revlog_cache_bytes, and at most max_open_filelogs filelogs are open (their
+// writers and caches) at once, so cached texts stay within
+// (max_open_filelogs + 2) x revlog_cache_bytes whatever the repository's
+// size. filesdata sends each path's revisions together, so a few open
+// filelogs suffice.
+struct WriterLimits {
+  std::uint64_t revlog_cache_bytes = std::uint64_t{8} << 20;
+  std::size_t max_open_filelogs = 8;
+  store::RepositoryWriterOptions writer_options() const;
+};
+
 struct FetchOptions {
   bool want_phases_and_bookmarks = true;  // changesetdata fields phase and bookmarks
   FetchProgress on_progress;
@@ -85,9 +137,12 @@ struct FetchedChangesets {
   std::vector<store::Phase> added_phases;  // theirs (with want_phases_and_bookmarks)
   std::vector<store::Node> public_nodes;   // phase-only records: public on the server
   std::map<std::string, store::Node> bookmarks;
-  // Not yet written: the changesets (their data points into the response).
-  std::vector<framing::json> response;
-  std::vector<store::IncomingRevision> pending;
+  // Not yet written: the texts of `added`, back to back (texts[i]: where
+  // the text of added[i] starts in text_bytes). Nothing else of the
+  // changesetdata response is kept.
+  int first_rev = 0;  // the rev added[0] is given
+  std::vector<std::size_t> texts;
+  framing::Bytes text_bytes;
 };
 
 // Fetches ::heads - ::roots into `writer` (not committed), all but the

@@ -284,7 +284,7 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
     if (!g.rev(n)) fetch_heads.push_back(n);
 
   // The fetch and the rest in one transaction.
-  auto writer = store::RepositoryWriter::open(root);
+  auto writer = store::RepositoryWriter::open(root, options.writer.writer_options());
   if (!writer) return from_store(writer.error());
   FetchOptions fetch_options;
   fetch_options.want_phases_and_bookmarks = false;  // from listkeys (see the header)

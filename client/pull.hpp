@@ -51,6 +51,7 @@ struct PullOptions {
   std::chrono::milliseconds lock_timeout = std::chrono::seconds(600);
   std::function<void(const std::string& message)> on_wait;  // "waiting for lock ..."
   FetchProgress on_progress;
+  WriterLimits writer;
 };
 
 struct PullSummary {

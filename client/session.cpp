@@ -41,8 +41,8 @@ framing::Result<bool> RequestBodyWriter::next(Bytes& out) {
 
 ResponseBodyReader::ResponseBodyReader(framing::ClientReactor& reactor,
                                        const std::map<std::uint16_t, std::size_t>& ids, OutcomeSink sink,
-                                       std::size_t max_frame_payload)
-    : reactor_(reactor), ids_(ids), sink_(std::move(sink)), reader_(max_frame_payload) {}
+                                       std::size_t max_frame_payload, ValueSink values)
+    : reactor_(reactor), ids_(ids), sink_(std::move(sink)), values_(std::move(values)), reader_(max_frame_payload) {}
 
 framing::Result<void> ResponseBodyReader::feed(ByteView chunk) {
   reader_.feed(chunk);
@@ -78,7 +78,11 @@ framing::Result<void> ResponseBodyReader::on_event(framing::ClientEvent& event) 
           Outcome& o = partial_[e.request_id];
           bool done = true;
           if constexpr (std::is_same_v<E, framing::ResponseValue>) {
-            o.values.push_back(std::move(e.value));
+            if (values_) {
+              if (auto taken = values_(index->second, std::move(e.value)); !taken) return taken;
+            } else {
+              o.values.push_back(std::move(e.value));
+            }
             done = false;
           } else if constexpr (std::is_same_v<E, framing::ResponseEnd>) {
             o.kind = Outcome::Kind::Ok;
@@ -121,7 +125,7 @@ framing::Result<void> ResponseBodyReader::finish() {
 }
 
 ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> calls, const SessionOptions& options,
-                             const OutcomeSink& sink, ProgressLine* progress) {
+                             const OutcomeSink& sink, ProgressLine* progress, const ValueSink& values) {
   if (calls.empty()) return {};
   auto api = transport.api_path();
   if (!api) return hgrpc::unexpected<ClientError>(api.error());
@@ -145,7 +149,7 @@ ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> cal
   ro.input_streams.decoder.max_decoded_bytes = options.max_decoded_bytes;
   framing::ClientReactor reactor(ro);
   RequestBodyWriter writer(reactor, calls, options.data_chunk_bytes);
-  ResponseBodyReader reader(reactor, writer.ids(), sink, options.max_frame_payload);
+  ResponseBodyReader reader(reactor, writer.ids(), sink, options.max_frame_payload, values);
 
   // A framed answer with an error status (400: a protocol error before any
   // output) is read whole for its error-response, whatever else is wrong.

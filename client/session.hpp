@@ -50,13 +50,18 @@ struct SessionOptions {
 };
 
 using OutcomeSink = std::function<void(std::size_t call_index, Outcome&& outcome)>;
+// Takes each result value of a call as soon as the reactor yields it, instead
+// of Outcome::values collecting it (large responses: bounded memory). An
+// error aborts the body.
+using ValueSink = std::function<framing::Result<void>(std::size_t call_index, framing::json&& value)>;
 
-// Sends calls in one body and reports each outcome through sink. Protocol and
-// transport failures (including a response that ends before every call was
-// answered) are errors; command errors are outcomes.
+// Sends calls in one body and reports each outcome through sink (its values
+// through `values` instead, when given). Protocol and transport failures
+// (including a response that ends before every call was answered) are
+// errors; command errors are outcomes.
 ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> calls,
                              const SessionOptions& options, const OutcomeSink& sink,
-                             ProgressLine* progress = nullptr);
+                             ProgressLine* progress = nullptr, const ValueSink& values = {});
 
 // The sans-I/O halves of run_calls, usable without HTTP.
 //
@@ -85,11 +90,13 @@ class RequestBodyWriter {
 };
 
 // ResponseBodyReader decodes a response body fed in chunks of any size and
-// reports each call's outcome as soon as it is complete.
+// reports each call's outcome as soon as it is complete; with a ValueSink,
+// each value goes there as it is decoded and the outcome comes without them.
 class ResponseBodyReader {
  public:
   ResponseBodyReader(framing::ClientReactor& reactor, const std::map<std::uint16_t, std::size_t>& ids,
-                     OutcomeSink sink, std::size_t max_frame_payload = framing::kDefaultMaxPayload);
+                     OutcomeSink sink, std::size_t max_frame_payload = framing::kDefaultMaxPayload,
+                     ValueSink values = {});
   framing::Result<void> feed(framing::ByteView chunk);
   // End of the body: errors if it ended inside a frame or before every
   // request was answered.
@@ -104,6 +111,7 @@ class ResponseBodyReader {
   framing::ClientReactor& reactor_;
   const std::map<std::uint16_t, std::size_t>& ids_;
   OutcomeSink sink_;
+  ValueSink values_;
   framing::FrameReader reader_;
   std::map<std::uint16_t, Outcome> partial_;
   std::optional<std::string> first_error_response_;

@@ -101,6 +101,27 @@ TEST_CASE("hgrpc clone: a repository served by hgrpcd --repo, compared with hg c
   }
 }
 
+TEST_CASE("hgrpc clone: the smallest writer limits (no text cache, one open filelog) write the same repository") {
+  TempDir dir;
+  fs::path src = dir.path() / "src";
+  make_source(src);
+  Server server({"--repo", src.string()});
+  fs::path dest = dir.path() / "dest";
+  auto r = run_hgrpc({"--quiet", "clone", "-U", "--revlog-cache-bytes", "0", "--max-open-filelogs", "1", server.url(),
+                      dest.string()});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  fs::path ref = dir.path() / "ref";
+  auto cloned = run_program({"/usr/bin/hg", "clone", "-q", "--pull", "-U", src.string(), ref.string()}, "",
+                            {"HGRCPATH=/dev/null"});
+  REQUIRE(cloned.exit_code == 0);
+  CHECK(compare("store", ref, dest) == "");
+
+  auto zero = run_hgrpc({"clone", "--max-open-filelogs", "0", server.url(), (dir.path() / "never").string()});
+  CHECK(zero.exit_code == 2);
+  CHECK(zero.err.find("--max-open-filelogs: Value 0 not in range 1 to 100000") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path() / "never"));
+}
+
 TEST_CASE("hgrpc clone: a server that is gone leaves neither DEST nor a temporary directory") {
   TempDir dir;
   fs::path src = dir.path() / "src";
