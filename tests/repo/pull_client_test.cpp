@@ -12,6 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <functional>
+#include <memory>
+
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -325,6 +329,84 @@ TEST_CASE("pull: a killed pull leaves a journal and its locks: the next pull rol
   CHECK_FALSE(fs::exists(fs::symlink_status(dest / ".hg/wlock")));
   CHECK_FALSE(fs::exists(fs::symlink_status(dest / ".hg/store/lock")));
   fs::remove_all(dir);
+}
+
+// A streaming exchange over the in-process server that calls `cut` before
+// handing over value `after` of the first filesdata answer (the values
+// before it went to the writer: the first path's revision, not the second's).
+cl::Exchange cut_in_filesdata(const srv::CommandRegistry& registry, std::size_t after,
+                              std::function<cl::ClientResult<std::vector<cl::Outcome>>()> cut) {
+  auto inner = in_process(registry);
+  auto done = std::make_shared<bool>(false);
+  return cl::Exchange::streaming([inner, after, cut, done](const std::vector<cl::Call>& calls,
+                                                           const cl::ValueConsumer& consume) -> cl::ClientResult<std::vector<cl::Outcome>> {
+    auto outcomes = inner(calls);
+    if (!outcomes) return outcomes;
+    for (std::size_t i = 0; i < outcomes->size(); ++i) {
+      auto& values = (*outcomes)[i].values;
+      for (std::size_t v = 0; v < values.size(); ++v) {
+        if (calls[i].command == "filesdata" && v == after && !*done) {
+          *done = true;
+          return cut();
+        }
+        if (auto taken = consume(i, std::move(values[v])); !taken) return hgrpc::unexpected<cl::ClientError>(taken.error());
+      }
+      values.clear();
+    }
+    return outcomes;
+  });
+}
+
+// The first filesdata batch (2 changesets) sends a.txt's new revision, then
+// c.txt's first: cut after a.txt's data (header, path, record, data).
+constexpr std::size_t kAfterFirstPath = 4;
+
+TEST_CASE("pull: a server breaking off in the middle of a filesdata answer leaves every file as it was") {
+  Cloned setup("pull-cut");
+  make_later(setup.src);
+  const auto before = listing(setup.dest);
+  auto exchange = cut_in_filesdata(setup.served.registry, kAfterFirstPath, [] {
+    return cl::ClientResult<std::vector<cl::Outcome>>(
+        hgrpc::unexpected<cl::ClientError>(cl::ClientError{cl::ErrorKind::Protocol, "connection reset by peer"}));
+  });
+  auto summary = cl::pull_repository(exchange, setup.served.descriptor, setup.dest, pull_options());
+  REQUIRE_FALSE(summary.has_value());
+  CHECK(summary.error().message == "connection reset by peer");
+  CHECK(listing(setup.dest) == before);  // a.txt's appended revision truncated away, no journal, no lock
+  fs::remove_all(setup.dir);
+}
+
+TEST_CASE("pull: killed (SIGKILL) in the middle of a filesdata answer: the next pull rolls back the appended revisions") {
+  Cloned setup("pull-sigkill");
+  const fs::path &dest = setup.dest, &ref = setup.ref;
+  make_later(setup.src);
+  const auto before = listing(dest);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto dying = cut_in_filesdata(setup.served.registry, kAfterFirstPath, []() -> cl::ClientResult<std::vector<cl::Outcome>> {
+      ::raise(SIGKILL);
+      std::abort();
+    });
+    (void)cl::pull_repository(dying, setup.served.descriptor, dest, pull_options());
+    ::_exit(1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  const auto killed = listing(dest);
+  CHECK(killed.contains(".hg/store/hgrpc-journal"));
+  CHECK(killed.at(".hg/store/data/a.txt.i") != before.at(".hg/store/data/a.txt.i"));  // appended before the kill
+  CHECK_FALSE(killed.contains(".hg/store/data/c.txt.i"));  // its revision never came
+  CHECK(killed.at(".hg/store/00changelog.i") == before.at(".hg/store/00changelog.i"));
+
+  auto summary = cl::pull_repository(in_process(setup.served.registry), setup.served.descriptor, dest, pull_options());
+  REQUIRE_MESSAGE(summary.has_value(), summary.error().message);
+  CHECK(summary->recovered);
+  hg(ref, "pull -q");
+  CHECK(compare("store", ref, dest) == "");
+  fs::remove_all(setup.dir);
 }
 
 TEST_CASE("pull: a lock a live process holds is waited for: then the error names its holder") {
