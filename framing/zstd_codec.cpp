@@ -54,10 +54,12 @@ class ZstdEncoder final : public Encoder {
 
   Result<void> end_frame(ByteView in, Bytes& out) override {
     if (!frames_) return Encoder::end_frame(in, out);
-    if (!frame_open_) {
+    if (!frame_open_ && in.size() < kRawFrameBytes) {
       if (!in.empty()) append_raw_frame(in, out);
       return {};
     }
+    // An open frame ends with `in`; a larger `in` with none open is a
+    // compressed frame of its own (a raw frame is for small pieces only).
     frame_open_ = false;
     return compress(in, out, ZSTD_e_end);
   }

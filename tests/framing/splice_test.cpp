@@ -111,6 +111,25 @@ TEST_CASE("zstd-8mb-frames: large payloads open a compressed frame, end_frame cl
   CHECK(std::string(decoded.begin(), decoded.end()) == want);
 }
 
+TEST_CASE("zstd-8mb-frames: end_frame of a large payload while no frame is open is a compressed frame") {
+  // A raw frame's header holds at most 65,791 bytes (and a block 128 KiB):
+  // the payload before a spliced chunk can be larger (a response's records
+  // buffered up to a frame), and once made a corrupt frame here.
+  for (std::size_t n : {std::size_t{4095}, std::size_t{4096}, std::size_t{47781}, std::size_t{300000}}) {
+    CAPTURE(n);
+    auto enc = make_encoder(Encoding::Zstd8mbFrames);
+    const Bytes payload = noise(n, 7);
+    Bytes out;
+    REQUIRE(enc->end_frame(payload, out));
+    CHECK(ZSTD_getFrameContentSize(out.data(), out.size()) != ZSTD_CONTENTSIZE_ERROR);
+    CHECK(ZSTD_findFrameCompressedSize(out.data(), out.size()) == out.size());  // one whole frame
+    auto dec = make_decoder(Encoding::Zstd8mbFrames);
+    Bytes back;
+    REQUIRE(dec->decode(out, back));
+    CHECK(back == payload);
+  }
+}
+
 TEST_CASE("output stream: spliced bytes follow the payload's encoding, split over frames") {
   OutputStream s(2, make_encoder(Encoding::Zstd8mbFrames), 1000);
   const Bytes noisy = noise(2500, 7);
