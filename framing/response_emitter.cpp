@@ -32,6 +32,7 @@ std::string_view emitter_state_name(EmitterState s) {
     case EmitterState::Values: return "values";
     case EmitterState::IndefiniteBytes: return "indefinite-bytes";
     case EmitterState::DefiniteBytes: return "definite-bytes";
+    case EmitterState::PreEncoded: return "pre-encoded";
     case EmitterState::Finished: return "finished";
   }
   return "?";
@@ -47,6 +48,7 @@ std::string_view emitter_error_name(EmitterError e) {
     case EmitterError::EndInsideBytes: return "end-inside-bytes";
     case EmitterError::BytesEndOfDefinite: return "bytes-end-of-definite";
     case EmitterError::ChunkExceedsLength: return "chunk-exceeds-length";
+    case EmitterError::MixedPreEncoded: return "mixed-pre-encoded";
   }
   return "?";
 }
@@ -68,6 +70,10 @@ EmitterState ResponseEmitter::transition(Event event, const char* call) const {
   };
   if (state_ == S::Finished) return misuse(E::AfterEnd);
   const bool in_bytes = state_ == S::IndefiniteBytes || state_ == S::DefiniteBytes;
+  if (event == Event::PreEncoded) {
+    return state_ == S::Fresh || state_ == S::PreEncoded ? S::PreEncoded : misuse(E::MixedPreEncoded);
+  }
+  if (state_ == S::PreEncoded && event != Event::End && event != Event::Error) return misuse(E::MixedPreEncoded);
   switch (event) {
     case Event::Value: return in_bytes ? misuse(E::ValueInsideBytes) : S::Values;
     case Event::BytesBegin: return in_bytes ? misuse(E::BytesBeginInsideBytes) : state_;
@@ -75,6 +81,7 @@ EmitterState ResponseEmitter::transition(Event event, const char* call) const {
     case Event::BytesEnd:
       if (state_ == S::IndefiniteBytes) return S::Values;
       return misuse(state_ == S::DefiniteBytes ? E::BytesEndOfDefinite : E::BytesEndOutsideBytes);
+    case Event::PreEncoded: break;  // above
     case Event::End: return in_bytes ? misuse(E::EndInsideBytes) : S::Finished;
     case Event::Error: return S::Finished;
   }
@@ -210,6 +217,20 @@ void ResponseEmitter::spliced_chunk(Bytes encoded, std::uint64_t decoded_size, P
   f.payload = std::exchange(pending_, {});
   f.encode = true;
   f.spliced = std::move(encoded);
+  out.push_back(std::move(f));
+}
+
+void ResponseEmitter::pre_encoded(ByteView piece, PlannedFrames& out) {
+  state_ = transition(Event::PreEncoded, "pre_encoded");
+  status_sent_ = true;  // the pieces hold it
+  if (piece.empty()) return;
+  PlannedFrame f;
+  f.stream_id = stream_id_;
+  f.request_id = request_id_;
+  f.type = FrameType::CommandResponse;
+  f.flags = command_response_flags::kContinuation;
+  f.encode = true;
+  f.spliced.assign(piece.begin(), piece.end());
   out.push_back(std::move(f));
 }
 

@@ -10,6 +10,8 @@
 //   e.bytes_begin(n, planned); e.bytes_chunk(c, planned) ...;
 //                                   //   or a definite one of n bytes in pieces,
 //   e.spliced_chunk(zstd, n, planned);  //   a piece given pre-encoded (below)
+//   e.pre_encoded(piece, planned);  // or the whole response, status map
+//                                   //   included, given pre-encoded (below)
 //   e.end(planned);                 // last frame, eos
 //   e.command_error("bad %s", {"x"}, planned);  // instead of / after values
 //   e.error_response(ErrorType::Server, "boom", planned);
@@ -23,13 +25,14 @@
 //
 // States and transitions (one table, in transition() of the .cpp):
 //
-//   state             value/encoded  bytes_begin  bytes_begin(n)  bytes_chunk  bytes_end  end       errors
-//   ----------------  -------------  -----------  --------------  -----------  ---------  --------  --------
-//   fresh             values         indefinite   definite        E1           E2         finished  finished
-//   values            values         indefinite   definite        E1           E2         finished  finished
-//   indefinite-bytes  E3             E4           E4              indefinite   values     E5        finished
-//   definite-bytes    E3             E4           E4              definite (*) E6         E5        finished
-//   finished          E0             E0           E0              E0           E0         E0        E0
+//   state             value/encoded  bytes_begin  bytes_begin(n)  bytes_chunk  bytes_end  pre_encoded  end       errors
+//   ----------------  -------------  -----------  --------------  -----------  ---------  -----------  --------  --------
+//   fresh             values         indefinite   definite        E1           E2         pre-encoded  finished  finished
+//   values            values         indefinite   definite        E1           E2         E8           finished  finished
+//   indefinite-bytes  E3             E4           E4              indefinite   values     E8           E5        finished
+//   definite-bytes    E3             E4           E4              definite (*) E6         E8           E5        finished
+//   pre-encoded       E8             E8           E8              E8           E8         pre-encoded  finished  finished
+//   finished          E0             E0           E0              E0           E0         E0           E0        E0
 //
 //   (*) back to values once the declared length is written; a chunk past it
 //       is E7. bytes_begin(0) goes straight back to values.
@@ -37,7 +40,7 @@
 //   "errors" = command_error / error_response: from any state but finished.
 //   E0 after-end, E1 chunk-outside-bytes, E2 bytes-end-outside-bytes,
 //   E3 value-inside-bytes, E4 bytes-begin-inside-bytes, E5 end-inside-bytes,
-//   E6 bytes-end-of-definite, E7 chunk-exceeds-length: EmitterMisuse
+//   E6 bytes-end-of-definite, E7 chunk-exceeds-length, E8 mixed-pre-encoded: EmitterMisuse
 //   exceptions (a handler's bug; the server answers it as a server error).
 #include <cstddef>
 #include <cstdint>
@@ -62,7 +65,7 @@ struct EmitterOptions {
 
 enum class ErrorType : std::uint8_t { Protocol, Server, Command };
 
-enum class EmitterState : std::uint8_t { Fresh, Values, IndefiniteBytes, DefiniteBytes, Finished };
+enum class EmitterState : std::uint8_t { Fresh, Values, IndefiniteBytes, DefiniteBytes, PreEncoded, Finished };
 std::string_view emitter_state_name(EmitterState s);  // "fresh", "values", "indefinite-bytes", ...
 
 enum class EmitterError : std::uint8_t {
@@ -74,6 +77,7 @@ enum class EmitterError : std::uint8_t {
   EndInsideBytes,
   BytesEndOfDefinite,
   ChunkExceedsLength,
+  MixedPreEncoded,
 };
 std::string_view emitter_error_name(EmitterError e);  // "after-end", ...
 
@@ -121,6 +125,13 @@ class ResponseEmitter {
   // is `encoded` (see PlannedFrame). Only for streams whose encoder
   // splices_frames(); the caller checks (ResponseSink::splices()).
   void spliced_chunk(Bytes encoded, std::uint64_t decoded_size, PlannedFrames& out);
+  // A piece of the whole response (its {status: ok} map and every value)
+  // already encoded as whole zstd frames, sent as it is: one planned frame
+  // of spliced bytes, cut anywhere (the decoded octets are one sequence).
+  // Only as the response's first call and after other pieces; end() then
+  // adds the eos frame. For streams whose encoder splices_frames(), as
+  // spliced_chunk.
+  void pre_encoded(ByteView piece, PlannedFrames& out);
   // Emits buffered data now (a partial frame) instead of waiting for more.
   void flush(PlannedFrames& out);
   // Ends the response: buffered data, then an empty eos frame. A response
@@ -147,7 +158,7 @@ class ResponseEmitter {
   void ensure_status(PlannedFrames& out);
   void push(ByteView raw, PlannedFrames& out);  // buffer, cut full frames
   void plan(FrameType type, std::uint8_t flags, Bytes payload, bool encode, PlannedFrames& out);
-  enum class Event : std::uint8_t { Value, BytesBegin, BytesChunk, BytesEnd, End, Error };
+  enum class Event : std::uint8_t { Value, BytesBegin, BytesChunk, BytesEnd, PreEncoded, End, Error };
   // The table: the next state for event in state_, or throws EmitterMisuse.
   EmitterState transition(Event event, const char* call) const;
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "framing/content_encoding.hpp"
 #include "server/response_sink.hpp"
 
 namespace hgrpc::server {
@@ -42,6 +43,8 @@ void CachedResponse::spliced(ByteView zstd_frames, std::uint64_t decoded_size) {
   has_spliced_ = true;
 }
 
+void CachedResponse::pre_encoded(ByteView zstd_frames) { add(Piece::PreEncoded, zstd_frames, 0); }
+
 bool CachedResponse::replay(ResponseSink& sink) const {
   for (const auto& s : segments_) {
     const ByteView bytes(arena_.data() + s.offset, s.size);
@@ -53,10 +56,55 @@ bool CachedResponse::replay(ResponseSink& sink) const {
       case Piece::BytesChunk: ok = sink.bytes_chunk(bytes); break;
       case Piece::BytesEnd: ok = sink.bytes_end(); break;
       case Piece::Spliced: ok = sink.spliced_chunk(Bytes(bytes.begin(), bytes.end()), s.count); break;
+      case Piece::PreEncoded: ok = sink.pre_encoded(bytes); break;
     }
     if (!ok) return false;
   }
   return true;
+}
+
+std::optional<CachedResponse> CachedResponse::pre_encoded_form() const {
+  if (is_pre_encoded()) return *this;
+  // The planned frames of a replay, encoded as OutputStream::render encodes
+  // them (one encode call per frame; end the frame before spliced bytes),
+  // without the frame headers. The frame size only changes the cut. Every
+  // kPreEncodedPieceBytes the zstd frame is ended and a segment begins: a
+  // response may move to another output stream between two sink calls
+  // (OutputMux's split), and each segment must decode on its own.
+  auto encoder = framing::make_encoder(framing::Encoding::Zstd8mbFrames, framing::EncoderOptions{});
+  CachedResponse out;
+  Bytes piece;
+  bool failed = false;
+  const auto cut = [&] {
+    failed = failed || !encoder->end_frame({}, piece);  // the open compressed frame, if any
+    if (!piece.empty()) out.pre_encoded(piece);
+    piece.clear();
+  };
+  framing::ResponseEmitter emitter(0, 1, framing::EmitterOptions{.max_frame_size = kPreEncodedPieceBytes});
+  ResponseSink sink(
+      emitter,
+      [&](framing::PlannedFrames& frames, framing::ResponseEmitter&) {
+        for (const auto& f : frames) {
+          framing::Result<void> r;
+          if (!f.spliced.empty()) {
+            r = encoder->end_frame(f.payload, piece);
+            framing::append(piece, f.spliced);
+          } else if (!f.payload.empty()) {
+            r = encoder->encode(f.payload, piece);
+          }
+          failed = failed || !r;
+          if (piece.size() >= kPreEncodedPieceBytes) cut();
+        }
+        frames.clear();
+        return !failed;
+      },
+      kPreEncodedPieceBytes, true);
+  if (!replay(sink) || !sink.finish() || failed) return std::nullopt;
+  cut();
+  if (failed || out.segments_.empty()) return std::nullopt;
+  out.payload_bytes_ = payload_bytes_;
+  out.has_spliced_ = has_spliced_;
+  return out;
 }
 
 namespace {
@@ -98,7 +146,7 @@ std::optional<CachedResponse> CachedResponse::parse(ByteView in) {
   CachedResponse r;
   r.segments_.reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) {
-    if (in.empty() || in[0] > static_cast<std::uint8_t>(Piece::Spliced)) return std::nullopt;
+    if (in.empty() || in[0] > static_cast<std::uint8_t>(Piece::PreEncoded)) return std::nullopt;
     const auto piece = static_cast<Piece>(in[0]);
     in = in.subspan(1);
     std::uint64_t size = 0, count = 0;
@@ -118,6 +166,10 @@ std::optional<CachedResponse> CachedResponse::parse(ByteView in) {
         break;
       case Piece::BytesChunk: r.bytes_chunk(bytes); break;
       case Piece::Spliced: r.spliced(bytes, count); break;
+      case Piece::PreEncoded:
+        if (count != 0) return std::nullopt;
+        r.pre_encoded(bytes);
+        break;
     }
   }
   if (!in.empty()) return std::nullopt;
@@ -148,6 +200,9 @@ void ResponseRecorder::bytes_chunk(ByteView chunk) {
 }
 void ResponseRecorder::bytes_end() {
   if (room(0)) response_.bytes_end();
+}
+void ResponseRecorder::pre_encoded(ByteView zstd_frames) {
+  if (room(zstd_frames.size())) response_.pre_encoded(zstd_frames);
 }
 void ResponseRecorder::spliced(ByteView zstd_frames, std::uint64_t decoded_size) {
   if (room(zstd_frames.size())) response_.spliced(zstd_frames, decoded_size);

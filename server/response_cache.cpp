@@ -204,7 +204,7 @@ void ResponseCache::queue_tier_put(std::string digest, std::shared_ptr<const Cac
     tier_queued_bytes_ += size;
     tier_queue_.emplace_back(std::move(digest), std::move(response));
   }
-  tier_cv_.notify_one();
+  tier_cv_.notify_all();  // the writer, not a wait_for_tier_writes() waiter only
 }
 
 void ResponseCache::tier_writer() {
@@ -218,7 +218,13 @@ void ResponseCache::tier_writer() {
     tier_->put(digest, response->serialize());
     lock.lock();
     tier_queued_bytes_ -= response->memory_bytes();
+    if (tier_queue_.empty()) tier_cv_.notify_all();  // wait_for_tier_writes
   }
+}
+
+void ResponseCache::wait_for_tier_writes() {
+  std::unique_lock lock(tier_mutex_);
+  tier_cv_.wait(lock, [&] { return tier_queued_bytes_ == 0; });
 }
 
 ResponseCacheStats ResponseCache::stats() const {
@@ -252,7 +258,14 @@ CommandStatus answer_with_cache(ResponseCache* cache, const std::string& key, Re
   }
   sink.record_into(nullptr);
   std::shared_ptr<const CachedResponse> answer;
-  if (status && sink.ok() && !recorder.overflowed()) answer = std::make_shared<const CachedResponse>(recorder.take());
+  if (status && sink.ok() && !recorder.overflowed()) {
+    CachedResponse recorded = recorder.take();
+    // Kept as the stream would carry it: its replay is then a copy.
+    if (sink.splices()) {
+      if (auto whole = recorded.pre_encoded_form()) recorded = std::move(*whole);
+    }
+    answer = std::make_shared<const CachedResponse>(std::move(recorded));
+  }
   cache->complete(key, lookup, std::move(answer), recorder.overflowed());
   return status;
 }

@@ -111,6 +111,9 @@ class ResponseCache {
   std::uint64_t max_entry_bytes() const { return options_.max_entry_bytes; }
   ResponseCacheStats stats() const;
   const SharedCacheTier* tier() const { return tier_.get(); }
+  // Blocks until every shared-tier write queued so far is done (tests, and
+  // an orderly shutdown).
+  void wait_for_tier_writes();
 
   // sha256 hex of the key: the shared tier's key.
   static std::string digest(const std::string& key);

@@ -119,6 +119,17 @@ bool ResponseSink::spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decod
   return after_write();
 }
 
+bool ResponseSink::pre_encoded(ByteView zstd_frames) {
+  if (!ok_) return false;
+  if (!splices_) throw std::logic_error("ResponseSink::pre_encoded on a response whose streams cannot splice");
+  if (recorder_) recorder_->pre_encoded(zstd_frames);
+  // One piece, not cut: the response may move to another stream after any
+  // write, and the piece must decode on one (CachedResponse keeps pieces of
+  // whole frames, about a batch each).
+  emitter_.pre_encoded(zstd_frames, planned_);
+  return after_write();
+}
+
 bool ResponseSink::finish() {
   if (!ok_) return false;
   emitter_.end(planned_);

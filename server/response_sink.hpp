@@ -19,6 +19,10 @@
 //                                 zstd frames decoding to n bytes, sent as
 //                                 they are (only when splices(): the
 //                                 response's streams are zstd-8mb-frames)
+//   sink.pre_encoded(zstd)        instead of all the above: the whole response,
+//                                 status map included, as whole zstd frames
+//                                 in one or more calls (a cached answer;
+//                                 only when splices())
 //
 // Each returns false once the output is gone (the peer hung up, a write
 // failed): the handler should stop and return; what it returns is ignored.
@@ -62,6 +66,7 @@ class ResponseSink {
   bool bytes_end();
   bool splices() const { return splices_; }
   bool spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size);
+  bool pre_encoded(framing::ByteView zstd_frames);
 
   // While set, every write is also recorded (the response cache's first
   // answer); nullptr stops recording.

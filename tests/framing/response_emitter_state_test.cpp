@@ -28,6 +28,7 @@ ResponseEmitter in_state(S s, PlannedFrames& p) {
     case S::Values: e.value(json(1), p); break;
     case S::IndefiniteBytes: e.bytes_begin(p); break;
     case S::DefiniteBytes: e.bytes_begin(10, p); break;
+    case S::PreEncoded: e.pre_encoded(to_bytes("x"), p); break;
     case S::Finished: e.end(p); break;
   }
   REQUIRE(e.state() == s);
@@ -46,6 +47,7 @@ const Named kCalls[] = {
     {"bytes_begin(n)", [](ResponseEmitter& e, PlannedFrames& p) { e.bytes_begin(3, p); }},
     {"bytes_chunk", [](ResponseEmitter& e, PlannedFrames& p) { e.bytes_chunk(to_bytes("ab"), p); }},
     {"bytes_end", [](ResponseEmitter& e, PlannedFrames& p) { e.bytes_end(p); }},
+    {"pre_encoded", [](ResponseEmitter& e, PlannedFrames& p) { e.pre_encoded(to_bytes("yz"), p); }},
     {"end", [](ResponseEmitter& e, PlannedFrames& p) { e.end(p); }},
     {"command_error", [](ResponseEmitter& e, PlannedFrames& p) { e.command_error("no", {}, p); }},
     {"error_response", [](ResponseEmitter& e, PlannedFrames& p) { e.error_response(ErrorType::Server, "no", p); }},
@@ -62,6 +64,8 @@ Cell expected(S state, std::string_view call) {
   const auto bad = [](E e) { return Cell{false, S::Finished, e}; };
   if (state == S::Finished) return bad(E::AfterEnd);
   if (call == "command_error" || call == "error_response") return ok(S::Finished);
+  if (call == "pre_encoded") return state == S::Fresh || state == S::PreEncoded ? ok(S::PreEncoded) : bad(E::MixedPreEncoded);
+  if (state == S::PreEncoded) return call == "end" ? ok(S::Finished) : bad(E::MixedPreEncoded);
   const bool in_bytes = state == S::IndefiniteBytes || state == S::DefiniteBytes;
   if (call == "value" || call == "encoded_value") return in_bytes ? bad(E::ValueInsideBytes) : ok(S::Values);
   if (call == "bytes_begin") return in_bytes ? bad(E::BytesBeginInsideBytes) : ok(S::IndefiniteBytes);
@@ -77,7 +81,7 @@ Cell expected(S state, std::string_view call) {
 }  // namespace
 
 TEST_CASE("response emitter: every state x call follows the table") {
-  for (S state : {S::Fresh, S::Values, S::IndefiniteBytes, S::DefiniteBytes, S::Finished}) {
+  for (S state : {S::Fresh, S::Values, S::IndefiniteBytes, S::DefiniteBytes, S::PreEncoded, S::Finished}) {
     for (const auto& c : kCalls) {
       CAPTURE(emitter_state_name(state));
       CAPTURE(c.name);

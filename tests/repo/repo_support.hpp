@@ -22,9 +22,11 @@
 #include "mpatch/mpatch.hpp"
 #include "server/command_registry.hpp"
 #include "server/repo/repo_commands.hpp"
+#include "server/redis_tier.hpp"
 #include "server/response_cache.hpp"
 #include "store/node.hpp"
 #include "store/repository.hpp"
+#include "tests/support/redis_server.hpp"
 
 namespace repo_test {
 
@@ -95,19 +97,61 @@ inline srv::CommandRegistry registry_for(const std::string& name, repo::RepoComm
   return reg;
 }
 
-// With HGRPC_TEST_RESPONSE_CACHE=1 (ctest's repo-cached/ run of these
-// tests) every request is answered twice through one response cache, the
-// second time from the cache, and the two answers must be equal: every test
-// then checks the cached answers too.
-inline srv::ResponseCache* test_cache() {
-  static const bool on = [] {
+// HGRPC_TEST_RESPONSE_CACHE runs these tests with every request answered
+// twice through a response cache, the second answer from the cache, and the
+// two compared: every test then checks the cached answers too.
+//   1     ctest's repo-cached/: the second answer from the cache's memory.
+//   tier  ctest's repo-tier/: the cache keeps nothing in memory and shares a
+//         tier, a redis-server this test process starts on 127.0.0.1 (and
+//         kills at exit): the first answer is computed and written to Redis,
+//         the second comes back from Redis (CachedResponse::serialize and
+//         parse in between).
+enum class TestCacheMode { Off, Memory, Tier };
+inline TestCacheMode test_cache_mode() {
+  static const TestCacheMode mode = [] {
     const char* v = std::getenv("HGRPC_TEST_RESPONSE_CACHE");
-    return v != nullptr && std::string(v) == "1";
+    const std::string s = v == nullptr ? "" : v;
+    if (s == "1") return TestCacheMode::Memory;
+    if (s == "tier") return TestCacheMode::Tier;
+    return TestCacheMode::Off;
   }();
-  if (!on) return nullptr;
-  static srv::ResponseCache cache(
-      srv::ResponseCacheOptions{.max_bytes = std::uint64_t{1} << 30, .max_entry_bytes = std::uint64_t{1} << 30});
-  return &cache;
+  return mode;
+}
+
+inline srv::ResponseCache* test_cache() {
+  constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
+  switch (test_cache_mode()) {
+    case TestCacheMode::Off: return nullptr;
+    case TestCacheMode::Memory: {
+      static srv::ResponseCache cache(srv::ResponseCacheOptions{.max_bytes = kGiB, .max_entry_bytes = kGiB});
+      return &cache;
+    }
+    case TestCacheMode::Tier: {
+      // Declared in this order so that the cache (and its tier writer)
+      // goes before the server.
+      static hgrpc::test::RedisServer redis(hgrpc::test::free_port());
+      static srv::ResponseCache cache(srv::ResponseCacheOptions{.max_bytes = 0, .max_entry_bytes = kGiB}, [] {
+        srv::RedisTierOptions o;
+        o.address = {"127.0.0.1", redis.port(), 0};
+        o.timeout = std::chrono::seconds(5);  // a loaded CI machine; a failure shows as a missing tier hit
+        o.ttl = std::chrono::seconds(600);
+        return std::make_unique<srv::RedisTier>(o);
+      }());
+      return &cache;
+    }
+  }
+  return nullptr;
+}
+
+// Before the second answer: the first one's shared-tier write is done.
+inline void test_cache_written() {
+  if (test_cache_mode() == TestCacheMode::Tier) test_cache()->wait_for_tier_writes();
+}
+
+// The count the second answer of a data command adds to.
+inline std::uint64_t test_cache_answers() {
+  const auto s = test_cache()->stats();
+  return test_cache_mode() == TestCacheMode::Tier ? s.tier_hits : s.hits;
 }
 
 inline srv::CommandResult run(const srv::CommandRegistry& reg, const std::string& command, const json& args) {
@@ -115,13 +159,14 @@ inline srv::CommandResult run(const srv::CommandRegistry& reg, const std::string
   REQUIRE(spec != nullptr);
   auto first = reg.run(*spec, args, std::nullopt, srv::CommandLimits{}, test_cache());
   if (test_cache() == nullptr) return first;
-  const auto hits = test_cache()->stats().hits;
+  test_cache_written();
+  const auto hits = test_cache_answers();
   auto second = reg.run(*spec, args, std::nullopt, srv::CommandLimits{}, test_cache());
   REQUIRE(first.has_value() == second.has_value());
   if (first) {
     CHECK(*first == *second);
     // Data commands answer the second time from the cache.
-    if (reg.find(command)->name.ends_with("data")) CHECK(test_cache()->stats().hits == hits + 1);
+    if (reg.find(command)->name.ends_with("data")) CHECK(test_cache_answers() == hits + 1);
   } else {
     CHECK(srv::format_command_error(first.error()) == srv::format_command_error(second.error()));
   }

@@ -3,13 +3,14 @@
 // admission, single flight, and answers through BodyProcessor.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "framing/client_reactor.hpp"
 #include "server/body_processor.hpp"
 #include "server/response_cache.hpp"
-#include "tests/server/command_support.hpp"
+#include "tests/server/test_server.hpp"  // decode; command_support
 
 using namespace hgrpc::server;
 namespace fr = hgrpc::framing;
@@ -85,6 +86,79 @@ TEST_CASE("response cache: a recorded response replays into the frames of the or
   CHECK(replayed.frames == original.frames);
 }
 
+TEST_CASE("response cache: the pre-encoded form is whole zstd frames of the whole response") {
+  // A stored revlog chunk: one whole zstd frame made elsewhere.
+  Bytes stored;
+  REQUIRE(fr::make_encoder(fr::Encoding::Zstd8mbFrames)->end_frame(fr::as_bytes("56789"), stored));
+  CachedResponse r;
+  r.values(fr::cbor_encode(json::object({{"totalitems", 1}})));
+  r.bytes_begin(10);
+  r.bytes_chunk(fr::as_bytes("01234"));
+  r.spliced(stored, 5);
+  const auto pre = r.pre_encoded_form();
+  REQUIRE(pre);
+  CHECK(pre->is_pre_encoded());
+  CHECK(pre->segments().size() == 1);
+  CHECK(pre->payload_bytes() == r.payload_bytes());
+  CHECK(pre->has_spliced());
+
+  Planned replayed(true);
+  REQUIRE(pre->replay(replayed.sink));
+  replayed.sink.finish();
+  Bytes pieces;
+  for (const auto& [type, flags, payload, spliced] : replayed.frames) {
+    CHECK(payload.empty());
+    fr::append(pieces, spliced);
+  }
+  // The stored frame is in there as it was, and the whole decodes to the
+  // octets of the response, its status map first.
+  CHECK(std::search(pieces.begin(), pieces.end(), stored.begin(), stored.end()) != pieces.end());
+  Bytes octets;
+  REQUIRE(fr::make_decoder(fr::Encoding::Zstd8mbFrames)->decode(pieces, octets));
+  Bytes expected = fr::cbor_encode(json::object({{"status", testing::bin("ok")}}));
+  fr::append(expected, fr::cbor_encode(json::object({{"totalitems", 1}})));
+  expected.push_back(0x4a);  // byte string of 10
+  fr::append(expected, fr::as_bytes("0123456789"));
+  CHECK(octets == expected);
+  // Already in that form: kept as it is; and it survives the shared tier's serialization.
+  CHECK(pre->pre_encoded_form()->serialize() == pre->serialize());
+  auto back = CachedResponse::parse(pre->serialize());
+  REQUIRE(back);
+  CHECK(back->is_pre_encoded());
+}
+
+TEST_CASE("response cache: a large pre-encoded answer is pieces that each decode on their own") {
+  // A response may move to another output stream between two pieces, so
+  // each must be whole zstd frames.
+  Bytes text;
+  std::uint32_t x = 12345;
+  for (std::size_t i = 0; i < (std::size_t{900} << 10); ++i) {
+    x = x * 1103515245u + 12345u;
+    text.push_back(static_cast<std::uint8_t>('a' + (x >> 16) % 16));
+  }
+  CachedResponse r;
+  r.bytes_begin(text.size());
+  r.bytes_chunk(text);
+  const auto pre = r.pre_encoded_form();
+  REQUIRE(pre);
+  CHECK(pre->segments().size() >= 2);
+  Planned replayed(true);
+  REQUIRE(pre->replay(replayed.sink));
+  replayed.sink.finish();
+  Bytes octets;
+  std::size_t pieces = 0;
+  for (const auto& [type, flags, payload, spliced] : replayed.frames) {
+    if (spliced.empty()) continue;
+    ++pieces;
+    REQUIRE(fr::make_decoder(fr::Encoding::Zstd8mbFrames)->decode(spliced, octets));
+  }
+  CHECK(pieces == pre->segments().size());
+  Bytes expected = fr::cbor_encode(json::object({{"status", testing::bin("ok")}}));
+  const Bytes head = fr::cbor_encode(json::binary(text));
+  fr::append(expected, head);
+  CHECK(octets == expected);
+}
+
 TEST_CASE("response cache: the serialized form round-trips and refuses every truncation and foreign value") {
   const CachedResponse r = recorded();
   const Bytes wire = r.serialize();
@@ -100,7 +174,7 @@ TEST_CASE("response cache: the serialized form round-trips and refuses every tru
   magic[4] = '2';
   CHECK_FALSE(CachedResponse::parse(magic));
   Bytes piece = wire;
-  piece[5 + 8] = 6;  // the first segment's piece: no such kind
+  piece[5 + 8] = 7;  // the first segment's piece: no such kind
   CHECK_FALSE(CachedResponse::parse(piece));
   // A segment count larger than the bytes could hold is refused before any allocation.
   Bytes count = fr::to_bytes("HGRC1");
@@ -227,32 +301,87 @@ TEST_CASE("response cache: keys differ by command, arguments, data, state and sp
   CHECK_FALSE(response_cache_key("diff", args, fr::ByteView(large), "", false));
 }
 
-TEST_CASE("response cache: a patch command answered again comes from the cache with the same bytes") {
-  const auto registry = CommandRegistry::standard();
-  ResponseCache cache(ResponseCacheOptions{});
-  fr::ClientReactor reactor(fr::ClientReactorOptions{});
-  Bytes body;
-  const json args = json::object(
-      {{"base", testing::bin("abc")},
-       {"patches", json::array({json::binary(testing::delta({{0, 1, "X"}}))})}});
-  REQUIRE(reactor.call_command("applypatches", args, body));
-  const auto serve = [&] {
-    Bytes out;
+namespace {
+
+// Bodies of applypatches requests through one client reactor listing
+// `encodings`, served by BodyProcessor with `cache`; each answer decoded by
+// that reactor.
+struct PatchClient {
+  fr::ClientReactor reactor;
+  explicit PatchClient(std::vector<fr::Encoding> encodings)
+      : reactor([&] {
+          fr::ClientReactorOptions o;
+          o.content_encodings = std::move(encodings);
+          return o;
+        }()) {}
+  struct Answer {
+    Bytes wire;
+    std::string outcomes;
+    std::vector<json> values;  // every request's values, in request order
+  };
+  Answer serve(ResponseCache& cache, const std::vector<std::string>& bases) {
+    static const auto registry = CommandRegistry::standard();
+    Bytes body;
+    std::vector<std::uint16_t> ids;
+    for (const auto& base : bases) {
+      const json args = json::object(
+          {{"base", testing::bin(base)}, {"patches", json::array({json::binary(testing::delta({{0, 1, "X"}}))})}});
+      auto id = reactor.call_command("applypatches", args, body);
+      REQUIRE(id);
+      ids.push_back(*id);
+    }
+    Answer a;
     BodyOptions options;
     options.cache = &cache;
     BodyProcessor p(registry, BodyTarget{false, "applypatches"}, options, nullptr, [&](fr::ByteView b) -> fr::Result<void> {
-      fr::append(out, b);
+      fr::append(a.wire, b);
       return {};
     });
     p.feed(body);
     REQUIRE(p.finish().status == 200);
     REQUIRE(p.write_output());
-    return std::make_pair(out, p.cache_outcomes().to_string());
-  };
-  const auto [first, first_outcome] = serve();
-  const auto [second, second_outcome] = serve();
-  CHECK(first_outcome == "miss");
-  CHECK(second_outcome == "hit");
-  CHECK(second == first);
-  CHECK(cache.stats().entries == 1);
+    a.outcomes = p.cache_outcomes().to_string();
+    const auto decoded = testing::decode(reactor, a.wire);
+    REQUIRE_FALSE(decoded.protocol_error);
+    for (auto id : ids) {
+      REQUIRE(decoded.values.count(id));
+      for (const auto& v : decoded.values.at(id)) a.values.push_back(v);
+    }
+    return a;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("response cache: a patch command answered again comes from the cache with the same bytes") {
+  for (const auto encoding : {fr::Encoding::Identity, fr::Encoding::Zstd8mb}) {
+    CAPTURE(fr::encoding_name(encoding));
+    ResponseCache cache(ResponseCacheOptions{});
+    // Two clients, so that each body opens its stream afresh.
+    const auto first = PatchClient({encoding}).serve(cache, {"abc"});
+    const auto second = PatchClient({encoding}).serve(cache, {"abc"});
+    CHECK(first.outcomes == "miss");
+    CHECK(second.outcomes == "hit");
+    CHECK(second.wire == first.wire);
+    CHECK(second.values == first.values);
+    CHECK(first.values == std::vector<json>{testing::bin("Xbc")});
+    CHECK(cache.stats().entries == 1);
+  }
+}
+
+TEST_CASE("response cache: on a zstd-8mb-frames stream a cached answer is pre-encoded and follows live frames") {
+  ResponseCache cache(ResponseCacheOptions{});
+  const auto frames = fr::Encoding::Zstd8mbFrames;
+  const auto first = PatchClient({frames}).serve(cache, {"abc"});
+  CHECK(first.outcomes == "miss");
+  CHECK(first.values == std::vector<json>{testing::bin("Xbc")});
+  // In one stream (one body): a live answer, the cached one as whole zstd
+  // frames, and another live answer after it.
+  const auto mixed = PatchClient({frames}).serve(cache, {"def", "abc", "ghi"});
+  CHECK(mixed.outcomes == "miss*2,hit");
+  CHECK(mixed.values == std::vector<json>{testing::bin("Xef"), testing::bin("Xbc"), testing::bin("Xhi")});
+  // A fresh stream that starts with the pre-encoded answer decodes too.
+  const auto fresh = PatchClient({frames}).serve(cache, {"abc"});
+  CHECK(fresh.outcomes == "hit");
+  CHECK(fresh.values == first.values);
 }

@@ -28,6 +28,7 @@
 #include "framing/cbor.hpp"
 #include "framing/client_reactor.hpp"
 #include "framing/frame_reader.hpp"
+#include "tests/server/command_support.hpp"  // bin, str
 
 namespace hgrpc::server::testing {
 
@@ -216,12 +217,6 @@ inline Decoded decode(framing::ClientReactor& reactor, ByteView body) {
   if (auto r = reader.finish(); !r) d.protocol_error = r.error().message;
   if (auto e = reactor.on_input_end(); e && !d.protocol_error) d.protocol_error = e->message;
   return d;
-}
-
-inline json bin(std::string_view s) { return framing::cbor_bytes(s); }
-inline std::string str(const json& binary) {
-  const auto& b = binary.get_binary();
-  return {b.begin(), b.end()};
 }
 
 // One request of `name` with args through a fresh client reactor.
