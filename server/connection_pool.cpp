@@ -429,6 +429,7 @@ void ConnectionPool::serve(Owned c) {
     {
       ConnectionStream stream(c->fd, c->buffer, c->peer, c->port, limits_.read_timeout,
                               limits_.write_timeout);
+      ConnectionStream::Serving serving(stream);
       again = serve_(stream, last);
     }
     if (!again || last || stopping_) return linger(std::move(c));

@@ -4,9 +4,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include <fmt/format.h>
 
 namespace hgrpc::server {
 
@@ -31,7 +34,41 @@ std::pair<std::string, int> address_of(const sockaddr_storage& a) {
   return {"", 0};
 }
 
+thread_local ConnectionStream* tl_current = nullptr;
+
 }  // namespace
+
+ConnectionStream* ConnectionStream::current() { return tl_current; }
+ConnectionStream::Serving::Serving(ConnectionStream& s) { tl_current = &s; }
+ConnectionStream::Serving::~Serving() { tl_current = nullptr; }
+
+bool ConnectionStream::write_chunk(const char* data, std::size_t size) {
+  if (size == 0) return true;  // an empty chunk would end the body
+  char head[24];
+  const auto h = fmt::format_to_n(head, sizeof head, "{:x}\r\n", size);
+  static const char kTail[] = "\r\n";
+  iovec parts[3] = {{head, h.size}, {const_cast<char*>(data), size}, {const_cast<char*>(kTail), 2}};
+  std::size_t first = 0;
+  while (first < 3) {
+    msghdr m{};
+    m.msg_iov = parts + first;
+    m.msg_iovlen = 3 - first;
+    const auto n = ::sendmsg(fd_, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!wait_for(fd_, POLLOUT, write_timeout_ms_)) return false;
+      continue;
+    }
+    if (n < 0) return false;
+    auto sent = static_cast<std::size_t>(n);
+    while (first < 3 && sent >= parts[first].iov_len) sent -= parts[first++].iov_len;
+    if (first < 3) {
+      parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + sent;
+      parts[first].iov_len -= sent;
+    }
+  }
+  return true;
+}
 
 bool wait_for(int fd, short events, int timeout_ms) {
   pollfd p{fd, events, 0};

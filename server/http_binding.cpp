@@ -21,6 +21,7 @@
 #include "server/client_address.hpp"
 #include "server/compression_pool.hpp"
 #include "server/connection_pool.hpp"
+#include "server/connection_stream.hpp"
 #include "server/handshake.hpp"
 #include "server/redis_tier.hpp"
 #include "server/response_cache.hpp"
@@ -506,12 +507,19 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
   // The handlers run once the body is read, inside the content provider
   // below, writing through the mux straight to the socket (DataSink::write
   // blocks: that is the backpressure).
-  auto out = std::make_shared<httplib::DataSink*>(nullptr);
+  // Chunks go straight to the connection (ConnectionStream::write_chunk)
+  // when the response is plainly chunked, else through cpp-httplib's sink.
+  struct Out {
+    httplib::DataSink* sink = nullptr;
+    ConnectionStream* direct = nullptr;
+  };
+  auto out = std::make_shared<Out>();
   auto body_ptr = std::make_shared<BodyProcessor>(
       at.mount->registry, BodyTarget{route.read_write, route.command}, body_options, pool.get(),
       [out](framing::ByteView b) -> framing::Result<void> {
         tl_request.bytes_out += b.size();
-        if (!(*out)->write(reinterpret_cast<const char*>(b.data()), b.size()))
+        const auto* data = reinterpret_cast<const char*>(b.data());
+        if (!(out->direct ? out->direct->write_chunk(data, b.size()) : out->sink->write(data, b.size())))
           return framing::fail("the client stopped reading the response");
         return {};
       },
@@ -579,8 +587,13 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
   res.status = result.status;
   res.set_chunked_content_provider(
       std::string(kFramingMediaType),
-      [this, body_ptr, out](std::size_t, httplib::DataSink& sink) {
-        *out = &sink;
+      [this, body_ptr, out, &res](std::size_t, httplib::DataSink& sink) {
+        out->sink = &sink;
+        // cpp-httplib has written the head; it would compress (and frame
+        // differently) only with a Content-Encoding, which our media type
+        // never gets, but check rather than assume.
+        if (res.get_header_value("Transfer-Encoding") == "chunked" && !res.has_header("Content-Encoding"))
+          out->direct = ConnectionStream::current();
         auto r = body_ptr->write_output();
         tl_request.cache = body_ptr->cache_outcomes();
         metrics.frames_sent(body_ptr->frames_out());

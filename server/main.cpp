@@ -32,6 +32,11 @@ int main(int argc, char** argv) {
   // grows after such a free (up to 32 MiB), and the worker threads' arenas
   // then kept hundreds of MiB resident after a burst of large requests.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // Setting it also fixes the trim threshold at its 128 KiB default: every
+  // free at an arena's top then handed the pages back and the next buffer
+  // faulted them in again, which was 80% of the CPU of a cached 26 MB
+  // answer (100 ms; 17 ms with 8 MiB). An arena keeps at most this much free.
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
 
   // SIGTERM/SIGINT are taken by sigwait on one thread; block them before any
   // other thread starts so that every thread inherits the mask.
