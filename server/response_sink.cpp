@@ -119,6 +119,12 @@ bool ResponseSink::spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decod
   return after_write();
 }
 
+bool ResponseSink::redirect(const framing::json& location) {
+  if (!ok_) return false;
+  emitter_.redirect_status(location, planned_);
+  return after_write();
+}
+
 bool ResponseSink::finish() {
   if (!ok_) return false;
   emitter_.end(planned_);

@@ -62,6 +62,9 @@ class ResponseSink {
   bool bytes_end();
   bool splices() const { return splices_; }
   bool spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size);
+  // A content redirect (server/content_redirect.hpp): {status: redirect,
+  // location} instead of any value; finish() follows. Never recorded.
+  bool redirect(const framing::json& location);
 
   // While set, every write is also recorded (the response cache's first
   // answer); nullptr stops recording.
