@@ -281,12 +281,21 @@ void RedirectStore::remember(const RedirectTarget& target, const std::string& ke
 }
 
 json RedirectStore::location(const RedirectTarget& target, const RedirectBlob& blob) const {
-  json location = json::object();
-  location["mediatype"] = cbor_bytes(kRedirectMediaType);
-  location["url"] = cbor_bytes(target.url + "/" + blob.name);
-  location["size"] = blob.size;
-  location["fullhashes"] = json::array({json::array({cbor_bytes("sha256"), cbor_bytes(ByteView(blob.sha256))})});
-  return location;
+  // In 5.8's bytes: createalternatelocationresponseframe keys url and
+  // mediatype as bytes but the optional keys as pycompat.bytestr, and
+  // cborutil sorts map keys by type name first, so the optional keys come
+  // last: mediatype, url, fullhashes, size. A json object would sort them.
+  Bytes out;
+  framing::cbor_append_map_head(4, out);
+  const auto pair = [&](std::string_view key, const json& value) {
+    framing::cbor_encode(cbor_bytes(key), out);
+    framing::cbor_encode(value, out);
+  };
+  pair("mediatype", cbor_bytes(kRedirectMediaType));
+  pair("url", cbor_bytes(target.url + "/" + blob.name));
+  pair("fullhashes", json::array({json::array({cbor_bytes("sha256"), cbor_bytes(ByteView(blob.sha256))})}));
+  pair("size", blob.size);
+  return framing::cbor_pre_encoded(std::move(out));
 }
 
 RedirectStats RedirectStore::stats() const {

@@ -104,7 +104,8 @@ class RedirectStore {
   std::optional<RedirectBlob> find(const RedirectTarget& target, const std::string& key);
   void remember(const RedirectTarget& target, const std::string& key, const RedirectBlob& blob);
 
-  // The location map of a redirect to blob.
+  // The location map of a redirect to blob, pre-encoded in the key order
+  // of 5.8's server (mediatype, url, fullhashes, size).
   framing::json location(const RedirectTarget& target, const RedirectBlob& blob) const;
 
   void count_redirect(std::uint64_t bytes) {

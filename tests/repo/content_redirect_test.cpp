@@ -198,7 +198,21 @@ TEST_CASE("redirect: filesdata is written to DIR/<sha256> and answered with the 
                                       {"url", cbor_bytes(kUrl + "/" + hex(digest))},
                                       {"size", values.size()},
                                       {"fullhashes", json::array({json::array({cbor_bytes("sha256"), cbor_bytes(fr::ByteView(digest))})})}});
-  CHECK(first.payloads[0] == fr::cbor_encode(json::object({{"status", cbor_bytes("redirect")}, {"location", location}})));
+  auto status = fr::cbor_decode_one(first.payloads[0], {"status map"});
+  REQUIRE(status);
+  CHECK(*status == json::object({{"status", cbor_bytes("redirect")}, {"location", location}}));
+  // The bytes of 5.8's server: the location's optional keys (pycompat.bytestr
+  // in createalternatelocationresponseframe) sort after mediatype and url.
+  fr::Bytes expected{0xA2};
+  fr::cbor_encode(cbor_bytes("location"), expected);
+  expected.push_back(0xA4);
+  for (const char* key : {"mediatype", "url", "fullhashes", "size"}) {
+    fr::cbor_encode(cbor_bytes(key), expected);
+    fr::cbor_encode(location.at(key), expected);
+  }
+  fr::cbor_encode(cbor_bytes("status"), expected);
+  fr::cbor_encode(cbor_bytes("redirect"), expected);
+  CHECK(first.payloads[0] == expected);
   CHECK(files_in(dir) == std::vector<std::string>{hex(digest)});
   CHECK(read_bytes(dir / hex(digest)) == values);
   struct stat st {};
