@@ -227,3 +227,31 @@ TEST_CASE("hgrpc clone through content redirects served by nginx") {
   CHECK_FALSE(fs::exists(tampered));
   CHECK_FALSE(leftovers(tmp.path(), "tampered."));
 }
+
+TEST_CASE("hgrpcd --redirect-target: malformed values and unusable directories stop it at start") {
+  TempDir tmp;
+  const auto start = [&](std::vector<std::string> args, std::vector<std::string> env = {}) {
+    args.insert(args.begin(), {kHgrpcd, "--port", "0"});
+    return run_program(args, "", env);
+  };
+  auto bad = start({"--redirect-target", "cdn=ftp://x," + tmp.path().string()});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err == "hgrpcd: --redirect-target cdn=ftp://x," + tmp.path().string() +
+                       ": URL scheme must be http or https (expected NAME=URL,DIR)\n");
+  const std::string absent = (tmp.path() / "absent").string();
+  auto missing = start({}, {"HGRPCD_REDIRECT_TARGET=cdn=http://x/b," + absent});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err == "hgrpcd: --redirect-target cdn=http://x/b," + absent + ": redirect directory " + absent +
+                           ": No such file or directory\n");
+  auto twice = start({"--redirect-target", "cdn=http://x/b," + tmp.path().string(), "--redirect-target",
+                      "cdn=http://y/b," + tmp.path().string()});
+  CHECK(twice.exit_code == 1);
+  CHECK(twice.err == "hgrpcd: --redirect-target cdn=http://y/b," + tmp.path().string() +
+                         ": target cdn is given twice\n");
+  auto help = start({"--help"});
+  CHECK(help.out.find("--redirect-target") != std::string::npos);
+  CHECK(help.out.find("--redirect-min-bytes") != std::string::npos);
+  auto client_help = run_hgrpc({"--help"});
+  CHECK(client_help.out.find("--no-redirects") != std::string::npos);
+  CHECK(client_help.out.find("--max-redirect-bytes") != std::string::npos);
+}
