@@ -196,19 +196,46 @@ TEST_CASE("hgrpc clone through content redirects served by nginx") {
               .exit_code == 0);
   CHECK(compare("store", ref, dest) == "");
 
+  // A pull of a new large file comes through a redirect too.
+  {
+    std::mt19937 gen(9);
+    std::string more;
+    for (int i = 0; i < 5000; ++i) {
+      for (int j = 0; j < 40; ++j) more += "0123456789abcdef"[gen() % 16];
+      more += "\n";
+    }
+    spit((src / "more.txt").string(), more);
+    hg(src, "commit -q -A -m fourth -d '1700010800 0'");
+    auto pulled = run_hgrpc({"-q", "pull", "--json", dest.string()});
+    REQUIRE_MESSAGE(pulled.exit_code == 0, pulled.err);
+    const json ps = json::parse(pulled.out);
+    CHECK(ps.at("changesets") == 1);
+    CHECK(ps.at("bytes_from_redirects").get<std::uint64_t>() > 200000);
+    CHECK(nginx.gets() == 2);
+    CHECK(run_program({"/usr/bin/hg", "-R", dest.string(), "verify", "-q"}, "", {"HGRCPATH=/dev/null"}).exit_code == 0);
+  }
+  const auto all_blobs = blobs_in(blobs);
+  REQUIRE(all_blobs.size() == 2);
+
   // --max-redirect-bytes below the advertised size: refused before the GET.
   const fs::path bounded = tmp.path() / "bounded";
   auto b = run_hgrpc({"-q", "--max-redirect-bytes", "1000", "clone", server.url(), bounded.string()});
   CHECK(b.exit_code == 3);
-  CHECK(b.err.find("filesdata: content redirect to " + nginx.base_url() + "/" + blob_files[0].filename().string() +
-                   ": the blob has " + std::to_string(from_redirects) +
-                   " bytes, more than --max-redirect-bytes 1000") != std::string::npos);
-  CHECK(nginx.gets() == 1);
+  CHECK(b.err.find("filesdata: content redirect to " + nginx.base_url() + "/") != std::string::npos);
+  CHECK(b.err.find(" bytes, more than --max-redirect-bytes 1000") != std::string::npos);
+  CHECK(nginx.gets() == 2);
   CHECK_FALSE(fs::exists(bounded));
 
-  // One byte changed on disk (same size: the server still points there).
+  // The bounded clone made the server write the blob of the new state's
+  // filesdata. One byte of it changed on disk (same size: the server still
+  // points there).
+  std::vector<fs::path> fresh;
+  for (const auto& p : blobs_in(blobs)) {
+    if (std::find(all_blobs.begin(), all_blobs.end(), p) == all_blobs.end()) fresh.push_back(p);
+  }
+  REQUIRE(fresh.size() == 1);
   {
-    std::fstream f(blob_files[0], std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream f(fresh[0], std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(100);
     char c = 0;
     f.get(c);
@@ -218,7 +245,7 @@ TEST_CASE("hgrpc clone through content redirects served by nginx") {
   const fs::path tampered = tmp.path() / "tampered";
   auto t = run_hgrpc({"-q", "clone", server.url(), tampered.string()});
   CHECK(t.exit_code == 3);
-  const std::string name = blob_files[0].filename().string();
+  const std::string name = fresh[0].filename().string();
   const std::regex expected("hgrpc: clone: filesdata: content redirect to " + nginx.base_url() + "/" + name +
                             ": sha256 mismatch: the location says " + name + ", the blob's is ([0-9a-f]{64})\n");
   std::smatch m;

@@ -327,3 +327,23 @@ TEST_CASE("redirect: inline answers below the minimum, for unknown targets, and 
   const std::string j = srv::format_access_log(e, srv::LogFormat::Json);
   CHECK(j.find("\"redirect\":{\"new\":1,\"reused\":2}") != std::string::npos);
 }
+
+TEST_CASE("redirect: the patch commands the cache keys by arguments (diff) are redirected too") {
+  const auto reg = srv::CommandRegistry::standard();
+  std::string b;
+  for (int i = 0; i < 4000; ++i) b += "line " + std::to_string(i) + "\n";
+  const json args = {{"a", cbor_bytes("")}, {"b", cbor_bytes(b)}};
+  const Answer reference = post(reg, "diff", args, nullptr, nullptr);
+  const fr::Bytes values = values_of(reference);
+  REQUIRE(values.size() > 1024);
+  const fs::path dir = scratch_dir("diff");
+  srv::RedirectStore store({target_in(dir)}, 1024);
+  const Answer redirected = post(reg, "diff", args, redirect_request(), &store);
+  CHECK(redirected.redirect_log == "new");
+  const std::string name = hex(sha256(values));
+  CHECK(files_in(dir) == std::vector<std::string>{name});
+  CHECK(read_bytes(dir / name) == values);
+  auto status = fr::cbor_decode_one(redirected.payloads.at(0), {"status map"});
+  REQUIRE(status);
+  CHECK(status->at("location").at("url") == cbor_bytes(kUrl + "/" + name));
+}
