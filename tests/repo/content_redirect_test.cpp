@@ -180,7 +180,7 @@ TEST_CASE("redirect: the capabilities map carries redirect only with targets, en
   CHECK(fr::cbor_encode(with) == fr::cbor_encode(without));  // nothing else changed
 }
 
-TEST_CASE("redirect: filesdata is written to DIR/<sha256> and answered with the exact location; reused after") {
+TEST_CASE("redirect: filesdata is written to DIR/<sha256> and answered with the exact location, reused after") {
   const auto reg = registry_for("zstd");
   const json args = filesdata_args();
   const Answer inline_answer = post(reg, "filesdata", args, nullptr, nullptr);
