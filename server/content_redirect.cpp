@@ -298,6 +298,11 @@ json RedirectStore::location(const RedirectTarget& target, const RedirectBlob& b
   return framing::cbor_pre_encoded(std::move(out));
 }
 
+void RedirectStore::count_failure(const std::string& why) {
+  failures_.fetch_add(1, std::memory_order_relaxed);
+  if (failure_log_) failure_log_(why);
+}
+
 RedirectStats RedirectStore::stats() const {
   return {redirects_.load(std::memory_order_relaxed), redirect_bytes_.load(std::memory_order_relaxed),
           failures_.load(std::memory_order_relaxed)};
@@ -344,8 +349,12 @@ CommandStatus answer_with_redirect(RedirectRequest& request, ResponseCache* cach
       kBlobBatchBytes, false);
   CommandStatus status = answer_with_cache(cache, blob_key, blob_sink, [&] { return compute(blob_sink); });
   if (status && blob_sink.ok()) blob_sink.finish();
+  // The answer is computed again inline: a failure (disk full) costs the
+  // handler twice, and only that request.
   const auto fall_back = [&]() -> CommandStatus {
-    store.count_failure();
+    store.count_failure("target " + target.name + ": " +
+                        (writer.error().empty() ? std::string("the answer was not complete") : writer.error()) +
+                        "; answered inline");
     request.outcome = RedirectOutcome::Failed;
     return inline_answer();
   };

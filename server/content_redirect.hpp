@@ -112,7 +112,10 @@ class RedirectStore {
     redirects_.fetch_add(1, std::memory_order_relaxed);
     redirect_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   }
-  void count_failure() { failures_.fetch_add(1, std::memory_order_relaxed); }
+  // Counts a blob that could not be written and reports why (to the log
+  // set by set_failure_log, if any).
+  void count_failure(const std::string& why);
+  void set_failure_log(std::function<void(const std::string&)> log) { failure_log_ = std::move(log); }
   RedirectStats stats() const;
 
  private:
@@ -121,6 +124,7 @@ class RedirectStore {
   std::mutex mutex_;
   std::map<std::string, RedirectBlob> index_;  // target name + key -> blob (bounded)
   std::atomic<std::uint64_t> redirects_{0}, redirect_bytes_{0}, failures_{0};
+  std::function<void(const std::string&)> failure_log_;
 };
 
 // Answers one cacheable request that asked for a redirect to request.target:

@@ -238,6 +238,7 @@ void HttpServer::Impl::configure() {
   }
   if (!options.redirect_targets.empty()) {
     redirects = std::make_unique<RedirectStore>(options.redirect_targets, options.redirect_min_bytes);
+    redirects->set_failure_log([this](const std::string& why) { log.note("content redirect failed: " + why); });
     body_options.redirects = redirects.get();
     metrics.redirects = redirects.get();
   }

@@ -300,7 +300,11 @@ TEST_CASE("redirect: inline answers below the minimum, for unknown targets, and 
   CHECK(low.stats().redirects == 0);
 
   fs::remove_all(dir);  // DIR gone (or full, or read-only) after start-up
+  std::vector<std::string> logged;
+  low.set_failure_log([&](const std::string& why) { logged.push_back(why); });
   const Answer failed = post(reg, "filesdata", args, redirect_request(), &low);
+  CHECK(logged == std::vector<std::string>{"target cdn: creating a file in " + dir.string() +
+                                           ": No such file or directory; answered inline"});
   CHECK(failed.redirect_log == "failed");
   CHECK(failed.body == reference.body);
   CHECK(low.stats().failures == 1);
