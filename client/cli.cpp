@@ -18,6 +18,7 @@
 #include "client/files.hpp"
 #include "client/frames_tool.hpp"
 #include "client/json_value.hpp"
+#include "client/redirect.hpp"
 #include "client/session.hpp"
 #include "client/transport.hpp"
 #include "client/url.hpp"
@@ -35,6 +36,8 @@ struct GlobalOptions {
   std::string bytes_style = "tagged";
   int timeout = 300;
   std::string upload_encoding;  // empty: requests go unencoded
+  bool no_redirects = false;    // do not offer the server's redirect targets
+  std::uint64_t max_redirect_bytes = kDefaultMaxRedirectBytes;
 };
 
 struct CallOptions {
@@ -108,6 +111,7 @@ ClientResult<HttpTransport> open_transport(const GlobalOptions& g, const std::st
 
 SessionOptions session_options(const GlobalOptions& g, const std::string& encoding) {
   SessionOptions s;
+  s.max_redirect_bytes = g.max_redirect_bytes;
   if (!encoding.empty()) s.accept_encodings = {*framing::encoding_from_name(encoding)};
   if (!g.upload_encoding.empty()) s.upload_encoding = *framing::encoding_from_name(g.upload_encoding);
   return s;
@@ -404,7 +408,9 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
   options.writer = c.writer;
   ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
   options.on_progress = draw_on(progress);
-  auto summary = clone_repository(http_exchange(*transport, session_options(g, c.encoding), &progress), *descriptor, dest, options);
+  auto session = session_options(g, c.encoding);
+  if (!g.no_redirects) session.redirect = supported_redirects(*descriptor);
+  auto summary = clone_repository(http_exchange(*transport, session, &progress), *descriptor, dest, options);
   progress.finish();
   if (!summary) return report({summary.error().kind, "clone: " + summary.error().message});
   if (c.json_summary) {
@@ -414,6 +420,8 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
              {"file_revisions", summary->file_revisions},
              {"revision_bytes", summary->revision_bytes},
              {"requests", summary->requests + (transport->url().direct_api ? 1 : 0)},
+             {"bytes_from_server", transport->bytes_from_server()},
+             {"bytes_from_redirects", transport->bytes_from_redirects()},
              {"checked_out_files", summary->checked_out_files},
              {"checked_out", summary->checked_out_node.empty() ? json(nullptr) : json(summary->checked_out_node)}};
     print_line(out.dump());
@@ -478,7 +486,9 @@ int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
   };
   ProgressLine progress(ProgressOptions{progress_wanted(g.quiet)});
   options.on_progress = draw_on(progress);
-  auto summary = pull_repository(http_exchange(*transport, session_options(g, c.encoding), &progress), *descriptor, dest, options);
+  auto session = session_options(g, c.encoding);
+  if (!g.no_redirects) session.redirect = supported_redirects(*descriptor);
+  auto summary = pull_repository(http_exchange(*transport, session, &progress), *descriptor, dest, options);
   progress.finish();
   if (!summary) return report({summary.error().kind, "pull: " + summary.error().message});
   if (summary->recovered && !g.quiet) {
@@ -494,6 +504,8 @@ int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
              {"files", f.files},
              {"revision_bytes", f.revision_bytes},
              {"requests", f.requests + (transport->url().direct_api ? 1 : 0)},
+             {"bytes_from_server", transport->bytes_from_server()},
+             {"bytes_from_redirects", transport->bytes_from_redirects()},
              {"discovery_rounds", summary->discovery_rounds},
              {"common_heads", summary->common_heads},
              {"phase_changes", summary->phase_changes},
@@ -543,6 +555,14 @@ int run_cli(int argc, char** argv) {
                  "Encode requests and command data with this profile on client stream 3 (the server's "
                  "capabilities must list it under contentencodings; default: no encoding)")
       ->check(CLI::IsMember({"zstd-8mb-frames", "zstd-8mb", "zlib", "identity"}));
+  app.add_flag("--no-redirects", g.no_redirects,
+               "clone/pull: do not offer the server's content redirect targets (every answer then comes "
+               "inline from the server)");
+  app.add_option("--max-redirect-bytes", g.max_redirect_bytes,
+                 "Largest content-redirect blob fetched; a larger advertised size is an error before any "
+                 "request")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   app.add_option("--timeout", g.timeout, "Read/write timeout in seconds")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();

@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "client/redirect.hpp"
+
 namespace hgrpc::client {
 
 using framing::Bytes;
 using framing::ByteView;
 
 RequestBodyWriter::RequestBodyWriter(framing::ClientReactor& reactor, std::span<const Call> calls,
-                                     std::size_t max_frame_size)
-    : reactor_(reactor), calls_(calls), max_frame_size_(std::max<std::size_t>(max_frame_size, 1)) {}
+                                     std::size_t max_frame_size, json redirect)
+    : reactor_(reactor),
+      calls_(calls),
+      max_frame_size_(std::max<std::size_t>(max_frame_size, 1)),
+      redirect_(std::move(redirect)) {}
 
 framing::Result<bool> RequestBodyWriter::next(Bytes& out) {
   if (data_) {
@@ -27,8 +32,8 @@ framing::Result<bool> RequestBodyWriter::next(Bytes& out) {
   }
   if (next_call_ >= calls_.size()) return false;
   const Call& call = calls_[next_call_];
-  auto id = call.data ? reactor_.begin_command(call.command, call.args, out)
-                      : reactor_.call_command(call.command, call.args, out);
+  auto id = call.data ? reactor_.begin_command(call.command, call.args, out, redirect_)
+                      : reactor_.call_command(call.command, call.args, out, std::nullopt, redirect_);
   if (!id) return hgrpc::unexpected<framing::Error>(id.error());
   ids_[*id] = next_call_;
   ++next_call_;
@@ -84,8 +89,22 @@ framing::Result<void> ResponseBodyReader::on_event(framing::ClientEvent& event) 
               o.values.push_back(std::move(e.value));
             }
             done = false;
+          } else if constexpr (std::is_same_v<E, framing::ResponseRedirect>) {
+            if (!accept_redirects_) {
+              return framing::fail("response: request " + std::to_string(e.request_id) +
+                                   " was answered with a content redirect, which the client did not offer");
+            }
+            locations_[e.request_id] = std::move(e.location);
+            done = false;
           } else if constexpr (std::is_same_v<E, framing::ResponseEnd>) {
             o.kind = Outcome::Kind::Ok;
+            if (auto l = locations_.find(e.request_id); l != locations_.end()) {
+              redirected_.push_back(Redirected{index->second, std::move(l->second)});
+              locations_.erase(l);
+              partial_.erase(e.request_id);
+              ++completed_;
+              return {};
+            }
           } else if constexpr (std::is_same_v<E, framing::CommandError>) {
             o.kind = Outcome::Kind::CommandError;
             auto msg = e.error.is_object() && e.error.contains("message") ? e.error["message"] : e.error;
@@ -148,8 +167,9 @@ ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> cal
   ro.upload_encoding = options.upload_encoding;
   ro.input_streams.decoder.max_decoded_bytes = options.max_decoded_bytes;
   framing::ClientReactor reactor(ro);
-  RequestBodyWriter writer(reactor, calls, options.data_chunk_bytes);
+  RequestBodyWriter writer(reactor, calls, options.data_chunk_bytes, options.redirect);
   ResponseBodyReader reader(reactor, writer.ids(), sink, options.max_frame_payload, values);
+  reader.accept_redirects(!options.redirect.is_null());
 
   // A framed answer with an error status (400: a protocol error before any
   // output) is read whole for its error-response, whatever else is wrong.
@@ -179,6 +199,21 @@ ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> cal
     std::string msg = ok.error().message;
     if (reader.first_error_response()) msg += " (server reported " + *reader.first_error_response() + ")";
     return client_fail(ErrorKind::Protocol, msg);
+  }
+  for (auto& r : reader.redirected()) {
+    Outcome o;
+    o.kind = Outcome::Kind::Ok;
+    const std::size_t index = r.call_index;
+    auto followed = follow_redirect(
+        transport, calls[index].command, r.location, options.max_redirect_bytes,
+        [&](json&& v) -> framing::Result<void> {
+          if (values) return values(index, std::move(v));
+          o.values.push_back(std::move(v));
+          return {};
+        },
+        progress);
+    if (!followed) return hgrpc::unexpected<ClientError>(followed.error());
+    sink(index, std::move(o));
   }
   return {};
 }

@@ -47,6 +47,11 @@ struct SessionOptions {
   // servers whose capabilities list it under `contentencodings` (Mercurial's
   // servers reject encoded client frames).
   std::optional<framing::Encoding> upload_encoding;
+  // Every command request's `redirect` field (client/redirect.hpp:
+  // supported_redirects); null: none, and a redirect answer is an error.
+  json redirect = nullptr;
+  // Largest content-redirect blob fetched (--max-redirect-bytes).
+  std::uint64_t max_redirect_bytes = std::uint64_t{4} << 30;
 };
 
 using OutcomeSink = std::function<void(std::size_t call_index, Outcome&& outcome)>;
@@ -58,7 +63,9 @@ using ValueSink = std::function<framing::Result<void>(std::size_t call_index, fr
 // Sends calls in one body and reports each outcome through sink (its values
 // through `values` instead, when given). Protocol and transport failures
 // (including a response that ends before every call was answered) are
-// errors; command errors are outcomes.
+// errors; command errors are outcomes. Redirected answers (content
+// redirects) are fetched once the body is read, then reported as inline
+// ones would be.
 ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> calls,
                              const SessionOptions& options, const OutcomeSink& sink,
                              ProgressLine* progress = nullptr, const ValueSink& values = {});
@@ -72,8 +79,9 @@ ClientResult<void> run_calls(HttpTransport& transport, std::span<const Call> cal
 // that data is never held in memory whole and is encoded like the request.
 class RequestBodyWriter {
  public:
+  // redirect: every request's `redirect` field (null: none).
   RequestBodyWriter(framing::ClientReactor& reactor, std::span<const Call> calls,
-                    std::size_t max_frame_size = framing::kDefaultEmitFrameSize);
+                    std::size_t max_frame_size = framing::kDefaultEmitFrameSize, json redirect = nullptr);
   // Appends the next piece; true while more follow.
   framing::Result<bool> next(framing::Bytes& out);
   // Request id -> call index, for the calls written so far.
@@ -83,6 +91,7 @@ class RequestBodyWriter {
   framing::ClientReactor& reactor_;
   std::span<const Call> calls_;
   std::size_t max_frame_size_;
+  json redirect_;
   std::size_t next_call_ = 0;
   std::optional<CommandData::Reader> data_;
   std::uint16_t data_request_id_ = 0;
@@ -105,6 +114,16 @@ class ResponseBodyReader {
   // error the server reports in a 400 answer): "protocol error: <message>".
   const std::optional<std::string>& first_error_response() const { return first_error_response_; }
 
+  // Answers that were content redirects, in arrival order: their outcome
+  // (values still to come from the location) is not reported to the sink.
+  // Without accept_redirects such an answer is an error.
+  struct Redirected {
+    std::size_t call_index = 0;
+    json location;
+  };
+  void accept_redirects(bool on) { accept_redirects_ = on; }
+  std::vector<Redirected>& redirected() { return redirected_; }
+
  private:
   framing::Result<void> on_event(framing::ClientEvent& event);
 
@@ -116,6 +135,9 @@ class ResponseBodyReader {
   std::map<std::uint16_t, Outcome> partial_;
   std::optional<std::string> first_error_response_;
   std::size_t completed_ = 0;
+  bool accept_redirects_ = false;
+  std::map<std::uint16_t, json> locations_;  // request id -> its redirect location, until its end
+  std::vector<Redirected> redirected_;
 };
 
 }  // namespace hgrpc::client

@@ -85,6 +85,7 @@ ClientResult<json> HttpTransport::handshake() {
                              return false;
                            }
                            body.append(data, n);
+                           bytes_from_server_ += n;
                            return true;
                          });
   if (too_large) {
@@ -195,6 +196,7 @@ ClientResult<HttpStatus> HttpTransport::post_frames(const std::string& path, Bod
   };
   req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
     if (progress) progress->add_received(n);
+    bytes_from_server_ += n;
     if (!framed) {
       if (error_body.size() < kErrorBodyLimit) error_body.append(data, std::min(n, kErrorBodyLimit - error_body.size()));
       return true;
@@ -232,6 +234,54 @@ ClientResult<HttpStatus> HttpTransport::post_frames(const std::string& path, Bod
                                                 status_text(status.status, status.reason) + ")");
   }
   return status;
+}
+
+ClientResult<void> HttpTransport::get_url(const std::string& url, std::string_view media,
+                                          const std::function<bool(ByteView)>& consume, ProgressLine* progress) {
+  constexpr std::string_view kHttp = "http://";
+  if (!url.starts_with(kHttp)) {
+    return client_fail(ErrorKind::Protocol, "cannot fetch " + url + ": only http:// URLs are supported");
+  }
+  const auto slash = url.find('/', kHttp.size());
+  const std::string origin = url.substr(0, slash);
+  const std::string path = slash == std::string::npos ? "/" : url.substr(slash);
+  if (origin.size() == kHttp.size()) return client_fail(ErrorKind::Protocol, "cannot fetch " + url + ": no host");
+  httplib::Client client(origin);
+  client.set_connection_timeout(options_.connect_timeout);
+  client.set_read_timeout(options_.read_timeout);
+  client.set_write_timeout(options_.write_timeout);
+  client.set_decompress(false);
+  int status = 0;
+  bool aborted = false;
+  std::string error_body;
+  auto res = client.Get(
+      path, httplib::Headers{{"Accept", std::string(media)}},
+      [&](const httplib::Response& r) {
+        status = r.status;
+        return true;
+      },
+      [&](const char* data, std::size_t n) {
+        if (status != 200) {
+          if (error_body.size() < kErrorBodyLimit) error_body.append(data, std::min(n, kErrorBodyLimit - error_body.size()));
+          return true;
+        }
+        if (progress) progress->add_received(n);
+        bytes_from_redirects_ += n;
+        if (!consume(ByteView(reinterpret_cast<const std::uint8_t*>(data), n))) {
+          aborted = true;
+          return false;
+        }
+        return true;
+      });
+  if (aborted) return client_fail(ErrorKind::Protocol, "fetching " + url + " was aborted");
+  if (!res) return client_fail(ErrorKind::Protocol, "fetching " + url + " failed: " + httplib::to_string(res.error()));
+  if (res->status != 200) {
+    return client_fail(ErrorKind::Protocol, "fetching " + url + " failed: " + status_text(res->status, res->reason) +
+                                                (error_body.empty() ? "" : ": " + reason_line(error_body)));
+  }
+  // The Content-Type is not checked: static servers label files by their
+  // extension (a blob's name has none), and the caller checks the content.
+  return {};
 }
 
 }  // namespace hgrpc::client

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/errors.hpp"
@@ -74,6 +75,18 @@ class HttpTransport {
   ClientResult<HttpStatus> post_frames(const std::string& path, BodyProducer produce,
                                        BodyConsumer consume, ProgressLine* progress = nullptr);
 
+  // GETs an absolute http:// URL (a content redirect's blob, another host
+  // than the server's, no token sent) with Accept: media_type; each body
+  // chunk goes to consume (false: abort). Errors name the URL; a status
+  // other than 200 is an error.
+  ClientResult<void> get_url(const std::string& url, std::string_view media_type,
+                             const std::function<bool(framing::ByteView)>& consume, ProgressLine* progress = nullptr);
+
+  // Response body bytes received from the server (handshake and framed
+  // answers) and from redirect URLs, since the transport was made.
+  std::uint64_t bytes_from_server() const { return bytes_from_server_; }
+  std::uint64_t bytes_from_redirects() const { return bytes_from_redirects_; }
+
  private:
   std::unique_ptr<httplib::Client> make_client() const;
   // After a failed send: the refusal an empty-bodied POST to path gets, if any.
@@ -83,6 +96,8 @@ class HttpTransport {
   TransportOptions options_;
   std::optional<std::string> api_path_;
   std::optional<std::vector<std::string>> server_content_encodings_;
+  std::uint64_t bytes_from_server_ = 0;
+  std::uint64_t bytes_from_redirects_ = 0;
 };
 
 }  // namespace hgrpc::client

@@ -59,6 +59,7 @@ std::string_view client_error_name(ClientReactorError e) {
     case CE::InputEndInResponse: return "input-end-in-response";
     case CE::InputEndInStreamSettings: return "input-end-in-stream-settings";
     case CE::DataNotExpected: return "data-not-expected";
+    case CE::ValueAfterRedirect: return "value-after-redirect";
   }
   return "";
 }
@@ -387,6 +388,12 @@ void ClientReactor::on_response(const Frame& f, std::map<std::uint16_t, Pending>
         step(it, RE::StatusOk, out, where);
         continue;
       }
+      if (s == "redirect" && v->contains("location") && (*v)["location"].is_object()) {
+        step(it, RE::StatusOk, out, where);
+        it->second.redirected = true;
+        out.emplace_back(ResponseRedirect{rid, std::move((*v)["location"])});
+        continue;
+      }
       if (s == "error") {
         step(it, RE::StatusError, out, where);
         json error = v->contains("error") ? (*v)["error"] : json::object();
@@ -395,7 +402,12 @@ void ClientReactor::on_response(const Frame& f, std::map<std::uint16_t, Pending>
       }
       return fail_with(out, CE::BadStatus,
                        where + ": " + request +
-                           (s.empty() ? " does not start with a status map" : " has unsupported status '" + s + "'"));
+                           (s.empty()          ? " does not start with a status map"
+                            : s == "redirect" ? " has status 'redirect' without a location map"
+                                              : " has unsupported status '" + s + "'"));
+    }
+    if (p.redirected) {
+      return fail_with(out, CE::ValueAfterRedirect, where + ": " + request + " has a value after its content redirect");
     }
     if (p.state == RS::Values) out.emplace_back(ResponseValue{rid, std::move(*v)});
   }

@@ -7,6 +7,9 @@
 //   ... send body, read the response, for each frame f:
 //   for (auto& ev : c.on_frame(f)) switch on ev:
 //       ResponseValue{id, value}  a result value of request id
+//       ResponseRedirect{id, location}  {status: redirect}: the values are
+//                                 at location (content redirects); ResponseEnd
+//                                 follows, and no value may
 //       ResponseEnd{id}           the ok response of id is complete
 //       CommandError{id, error}   {status: error}: `error` is the error map
 //                                 ({message: [{msg, args?}], ...}); ends id
@@ -36,6 +39,8 @@
 //
 //   state \ event    send-data     end-data         response    status-ok   status-error  response-eos  error-response
 //   ---------------  ------------  ---------------  ----------  ----------  ------------  ------------  --------------
+//   (a {status: redirect} map with a location is status-ok, reported as
+//   ResponseRedirect; a value after it is value-after-redirect)
 //   sending-data     sending-data  awaiting-status  ERR early   -           -             -             done
 //   awaiting-status  ERR no-data   ERR no-data      awaiting    values      error         ERR no-status done
 //   values           ERR no-data   ERR no-data      values      -           -             done (end)    done
@@ -87,6 +92,10 @@ struct ResponseValue {
 struct ResponseEnd {
   std::uint16_t request_id = 0;
 };
+struct ResponseRedirect {
+  std::uint16_t request_id = 0;
+  json location;  // the status map's location map (url, mediatype, size?, fullhashes?, ...)
+};
 struct CommandError {
   std::uint16_t request_id = 0;
   json error;  // the status map's error map
@@ -105,7 +114,7 @@ struct Progress {
   json progress;  // {topic, pos, total, label?, item?}
 };
 using ClientEvent = std::variant<ResponseValue, ResponseEnd, CommandError, ErrorResponse,
-                                 TextOutput, Progress, ProtocolError>;
+                                 TextOutput, Progress, ProtocolError, ResponseRedirect>;
 
 enum class ClientState : std::uint8_t { Initial, Open, Errored };
 std::string_view client_state_name(ClientState s);
@@ -134,6 +143,7 @@ enum class ClientReactorError : std::uint8_t {
   InputEndInResponse,      // body ended before a pending response was complete
   InputEndInStreamSettings,
   DataNotExpected,         // send_data / end_data for a request not sending data
+  ValueAfterRedirect,      // a value after a {status: redirect} map
 };
 std::string_view client_error_name(ClientReactorError e);
 
@@ -179,6 +189,7 @@ class ClientReactor {
   struct Pending {
     CborDecoder decoder;
     RequestState state = RequestState::AwaitingStatus;
+    bool redirected = false;  // the status was a content redirect: no value may follow
   };
 
   Bytes protocol_settings_payload() const;

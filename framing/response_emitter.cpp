@@ -49,6 +49,7 @@ std::string_view emitter_error_name(EmitterError e) {
     case EmitterError::BytesEndOfDefinite: return "bytes-end-of-definite";
     case EmitterError::ChunkExceedsLength: return "chunk-exceeds-length";
     case EmitterError::MixedPreEncoded: return "mixed-pre-encoded";
+    case EmitterError::StatusAfterData: return "status-after-data";
   }
   return "?";
 }
@@ -116,6 +117,18 @@ void ResponseEmitter::ensure_status(PlannedFrames& out) {
     return cbor_encode(status);
   }();
   plan(FrameType::CommandResponse, command_response_flags::kContinuation, kStatusOk, true, out);
+}
+
+void ResponseEmitter::redirect_status(const json& location, PlannedFrames& out) {
+  if (status_sent_ || state_ != EmitterState::Fresh)
+    throw EmitterMisuse(EmitterError::StatusAfterData,
+                        "redirect_status after the status map (request " + std::to_string(request_id_) + ")");
+  status_sent_ = true;
+  state_ = EmitterState::Values;
+  json status = json::object();
+  status["status"] = cbor_bytes("redirect");
+  status["location"] = location;
+  plan(FrameType::CommandResponse, command_response_flags::kContinuation, cbor_encode(status), true, out);
 }
 
 void ResponseEmitter::push(ByteView raw, PlannedFrames& out) {

@@ -42,6 +42,8 @@
 //   E3 value-inside-bytes, E4 bytes-begin-inside-bytes, E5 end-inside-bytes,
 //   E6 bytes-end-of-definite, E7 chunk-exceeds-length, E8 mixed-pre-encoded: EmitterMisuse
 //   exceptions (a handler's bug; the server answers it as a server error).
+//   redirect_status is allowed only while no status map went out (else E9
+//   status-after-data).
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -78,6 +80,7 @@ enum class EmitterError : std::uint8_t {
   BytesEndOfDefinite,
   ChunkExceedsLength,
   MixedPreEncoded,
+  StatusAfterData,
 };
 std::string_view emitter_error_name(EmitterError e);  // "after-end", ...
 
@@ -132,6 +135,10 @@ class ResponseEmitter {
   // adds the eos frame. For streams whose encoder splices_frames(), as
   // spliced_chunk.
   void pre_encoded(ByteView piece, PlannedFrames& out);
+  // A content redirect: {status: redirect, location} goes out as the status
+  // map (the first frame, encoded as Mercurial's); end() then closes the
+  // response. Nothing else may follow (the caller's duty).
+  void redirect_status(const json& location, PlannedFrames& out);
   // Emits buffered data now (a partial frame) instead of waiting for more.
   void flush(PlannedFrames& out);
   // Ends the response: buffered data, then an empty eos frame. A response

@@ -67,14 +67,20 @@ std::string format_access_log(const AccessLogEntry& e, LogFormat format) {
       for (const auto& [n, count] : e.cache.entries()) cache[n] = count;
       j["cache"] = std::move(cache);
     }
+    if (!e.redirect.empty()) {
+      nlohmann::json redirect = nlohmann::json::object();
+      for (const auto& [n, count] : e.redirect.entries()) redirect[n] = count;
+      j["redirect"] = std::move(redirect);
+    }
     // Invalid UTF-8 from a peer is replaced, never a reason to lose the line.
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  return fmt::format("{} {} \"{} {}\" {} in={} out={} ms={:.3f} commands={}{}", format_utc(e.time),
+  return fmt::format("{} {} \"{} {}\" {} in={} out={} ms={:.3f} commands={}{}{}", format_utc(e.time),
                      escape_text(e.client), escape_text(e.method), escape_text(e.path), e.status,
                      e.bytes_in, e.bytes_out, e.duration_ms,
                      e.commands.empty() ? std::string("-") : escape_text(e.commands.to_string()),
-                     e.cache.empty() ? std::string() : " cache=" + e.cache.to_string());
+                     e.cache.empty() ? std::string() : " cache=" + e.cache.to_string(),
+                     e.redirect.empty() ? std::string() : " redirect=" + e.redirect.to_string());
 }
 
 void AccessLog::write(const AccessLogEntry& e) {

@@ -35,6 +35,7 @@ struct AccessLogEntry {
   std::string path;
   CommandTally commands;
   CommandTally cache;  // how the response cache answered them ("hit*2,miss")
+  CommandTally redirect;  // requests that asked for a content redirect ("new,reused*2,small")
   int status = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
@@ -45,7 +46,8 @@ struct AccessLogEntry {
 std::string format_utc(std::chrono::system_clock::time_point t);
 
 // Text: `TIME CLIENT "METHOD PATH" STATUS in=N out=N ms=D commands=...` and
-// ` cache=...` when the cache answered or computed any of them, with
+// ` cache=...` when the cache answered or computed any of them, ` redirect=...`
+// when any asked for a content redirect to a configured target, with
 // control characters and quotes of the path escaped. JSON: one object.
 std::string format_access_log(const AccessLogEntry& e, LogFormat format);
 

@@ -229,8 +229,11 @@ void BodyProcessor::run(Pending& p) {
       p.emitter, [this](PlannedFrames& f, framing::ResponseEmitter& e) { return drain(f, e); },
       batch_bytes_, splices);
   const std::string_view name = p.spec != nullptr ? std::string_view(p.cmd.name) : "unknown";
+  RedirectRequest redirect{options_.redirects};
+  if (options_.redirects != nullptr && p.spec != nullptr) redirect.target = options_.redirects->choose(p.cmd.redirect);
   const auto observe = [&](bool ok) {
     if (const auto outcome = cache_outcome_name(sink.cache_outcome()); !outcome.empty()) cache_tally_.add(outcome);
+    if (const auto outcome = redirect_outcome_name(redirect.outcome); !outcome.empty()) redirect_tally_.add(outcome);
     if (observer_) observer_(name, ok);
   };
   if (p.refusal) {
@@ -241,7 +244,8 @@ void BodyProcessor::run(Pending& p) {
   std::optional<ByteView> data;
   if (p.cmd.data) data = ByteView(*p.cmd.data);
   try {
-    auto status = registry_.execute(*p.spec, p.cmd.args, data, options_.limits, sink, options_.cache);
+    auto status = registry_.execute(*p.spec, p.cmd.args, data, options_.limits, sink, options_.cache,
+                                    redirect.target != nullptr ? &redirect : nullptr);
     // The request's arguments and data are released before the next runs.
     p.cmd.args = framing::json();
     p.cmd.data.reset();

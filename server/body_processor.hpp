@@ -51,6 +51,7 @@
 #include "framing/server_reactor.hpp"
 #include "server/access_log.hpp"
 #include "server/command_registry.hpp"
+#include "server/content_redirect.hpp"
 #include "server/output_mux.hpp"
 #include "server/response_sink.hpp"
 #include "server/response_spool.hpp"
@@ -77,6 +78,7 @@ struct BodyOptions {
   std::uint64_t max_queued_bytes = std::uint64_t{4} << 20;
   std::uint64_t spool_memory_bytes = std::uint64_t{32} << 20;  // --spool-bytes
   ResponseCache* cache = nullptr;  // the server's response cache (not owned); null: none
+  RedirectStore* redirects = nullptr;  // --redirect-target (not owned); null: no content redirects
 };
 
 struct BodyResult {
@@ -110,6 +112,8 @@ class BodyProcessor {
   const CommandTally& commands() const { return tally_; }
   // How the response cache answered this body's requests (access log).
   const CommandTally& cache_outcomes() const { return cache_tally_; }
+  // How requests that asked for a content redirect were answered (access log).
+  const CommandTally& redirect_outcomes() const { return redirect_tally_; }
   std::uint64_t frames_in() const { return reader_.frames_read(); }
   std::uint64_t frames_out() const { return mux_->frames_written(); }
   std::uint64_t bytes_out() const { return mux_->bytes_written(); }
@@ -153,6 +157,7 @@ class BodyProcessor {
   std::unique_ptr<OutputMux> mux_;
   CommandTally tally_;
   CommandTally cache_tally_;
+  CommandTally redirect_tally_;
   BodyResult result_;
   std::deque<Pending> queue_;
   std::size_t commands_queued_ = 0;  // queue_ entries that answer a request

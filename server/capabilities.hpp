@@ -14,7 +14,8 @@
 // A registry serving a repository overrides the last two with the
 // repository's (CommandRegistry::set_descriptor_overrides).
 //
-// No `redirect` key: hgrpcd has no content redirect targets.
+// `redirect` only with --redirect-target (server/content_redirect.hpp:
+// advertise_redirect_targets adds it to the descriptor overrides).
 #include <string_view>
 
 #include "framing/cbor.hpp"

@@ -9,6 +9,7 @@
 #include "server/commands/diff.hpp"
 #include "server/commands/foldpatches.hpp"
 #include "server/commands/patchedsize.hpp"
+#include "server/content_redirect.hpp"
 #include "server/response_cache.hpp"
 
 namespace hgrpc::server {
@@ -211,14 +212,18 @@ const CommandSpec* CommandRegistry::find(std::string_view name) const {
 CommandStatus CommandRegistry::execute(const CommandSpec& spec, const json& args,
                                        std::optional<framing::ByteView> data,
                                        const CommandLimits& limits, ResponseSink& sink,
-                                       ResponseCache* cache) const {
+                                       ResponseCache* cache, RedirectRequest* redirect) const {
   const json& given = args.is_null() ? empty_args() : args;
   auto checked = check_args(spec, given, data.has_value());
   if (!checked) return hgrpc::unexpected<CommandError>(std::move(checked.error()));
-  CommandInput input{*checked ? **checked : given, data, limits, *this, cache};
-  if (cache != nullptr && spec.cached_by_arguments) {
+  CommandInput input{*checked ? **checked : given, data, limits, *this, cache, redirect};
+  if (spec.cached_by_arguments && (cache != nullptr || redirect != nullptr)) {
     if (auto key = response_cache_key(spec.name, input.args, data, "", sink.splices())) {
-      return answer_with_cache(cache, *key, sink, [&] { return spec.handler(input, sink); });
+      const auto answer = [&] { return answer_with_cache(cache, *key, sink, [&] { return spec.handler(input, sink); }); };
+      if (redirect == nullptr) return answer();
+      const auto blob_key = response_cache_key(spec.name, input.args, data, "", false);
+      return answer_with_redirect(
+          *redirect, cache, *blob_key, sink, [&](ResponseSink& blob) { return spec.handler(input, blob); }, answer);
     }
   }
   return spec.handler(input, sink);

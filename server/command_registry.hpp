@@ -73,6 +73,7 @@ std::string format_command_error(const CommandError& e);
 
 class CommandRegistry;
 class ResponseCache;
+struct RedirectRequest;
 
 struct CommandInput {
   const json& args;                          // validated against the table, defaults filled in
@@ -80,6 +81,9 @@ struct CommandInput {
   const CommandLimits& limits;
   const CommandRegistry& registry;           // the registry running the command
   ResponseCache* cache = nullptr;            // the server's response cache, if any
+  // Set when the request's `redirect` names a configured target: a cacheable
+  // command may answer with a content redirect (server/content_redirect.hpp).
+  RedirectRequest* redirect = nullptr;
 };
 
 // A handler writes its values into the ResponseSink as it produces them and
@@ -123,7 +127,8 @@ class CommandRegistry {
   // exists and is permitted.
   CommandStatus execute(const CommandSpec& spec, const json& args,
                         std::optional<framing::ByteView> data, const CommandLimits& limits,
-                        ResponseSink& sink, ResponseCache* cache = nullptr) const;
+                        ResponseSink& sink, ResponseCache* cache = nullptr,
+                        RedirectRequest* redirect = nullptr) const;
   // Same, collecting the values in memory (tests and tools; not the server).
   CommandResult run(const CommandSpec& spec, const json& args, std::optional<framing::ByteView> data,
                     const CommandLimits& limits, ResponseCache* cache = nullptr) const;

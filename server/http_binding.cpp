@@ -46,6 +46,7 @@ struct RequestState {
   std::string label = "other";
   CommandTally commands;
   CommandTally cache;
+  CommandTally redirect;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   bool counted_client = false;  // holds a RequestsPerClient slot
@@ -190,6 +191,7 @@ struct HttpServer::Impl {
   std::unique_ptr<framing::ZstdContextPool> zstd_contexts;  // likewise
   std::unique_ptr<ResponseCache> cache;  // likewise; null with --cache-bytes 0
   std::unique_ptr<SharedCacheTier> shared_tier;  // --cache-url, made in bind(), moved into cache
+  std::unique_ptr<RedirectStore> redirects;  // likewise; null without --redirect-target
   DrainingServer http;
   std::unique_ptr<ConnectionPool> connections;  // destroyed before http
   RequestsPerClient requests_per_client;
@@ -234,6 +236,12 @@ void HttpServer::Impl::configure() {
     cache = std::make_unique<ResponseCache>(co, std::move(shared_tier));
     body_options.cache = cache.get();
     metrics.cache = cache.get();
+  }
+  if (!options.redirect_targets.empty()) {
+    redirects = std::make_unique<RedirectStore>(options.redirect_targets, options.redirect_min_bytes);
+    redirects->set_failure_log([this](const std::string& why) { log.note("content redirect failed: " + why); });
+    body_options.redirects = redirects.get();
+    metrics.redirects = redirects.get();
   }
   const std::size_t compress = effective_compress_threads(options);
   body_options.mux.max_streams = compress;
@@ -377,6 +385,7 @@ void HttpServer::Impl::on_logged(const httplib::Request& req, const httplib::Res
   e.path = req.path;
   e.commands = std::move(st.commands);
   e.cache = std::move(st.cache);
+  e.redirect = std::move(st.redirect);
   e.status = res.status;
   e.bytes_in = st.bytes_in != 0 ? st.bytes_in : req.body.size();
   e.bytes_out = st.bytes_out != 0 ? st.bytes_out : res.body.size();
@@ -596,6 +605,7 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
           out->direct = ConnectionStream::current();
         auto r = body_ptr->write_output();
         tl_request.cache = body_ptr->cache_outcomes();
+        tl_request.redirect = body_ptr->redirect_outcomes();
         metrics.frames_sent(body_ptr->frames_out());
         if (!r) return false;
         sink.done();

@@ -12,6 +12,7 @@
 
 #include "server/access_log.hpp"
 #include "server/command_registry.hpp"
+#include "server/content_redirect.hpp"
 #include "server/http_binding.hpp"
 #include "server/options.hpp"
 #include "server/repo/repository_mount.hpp"
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hgrpcd: %s\n", mounts.error().c_str());
     return 1;
   }
+  for (auto& m : *mounts) advertise_redirect_targets(m.registry, options.redirect_targets);
   auto site = Site::make(std::move(*mounts));
   if (!site) {
     std::fprintf(stderr, "hgrpcd: %s\n", site.error().c_str());

@@ -1,5 +1,6 @@
 #include "server/metrics.hpp"
 
+#include "server/content_redirect.hpp"
 #include "server/response_cache.hpp"
 
 #include <fmt/format.h>
@@ -100,6 +101,13 @@ std::string Metrics::render() const {
       counter("hgrpcd_cache_tier_too_large_total", "Answers larger than the shared tier accepts, not written.",
               t.too_large);
     }
+  }
+  if (redirects != nullptr) {
+    const auto r = redirects->stats();
+    counter("hgrpcd_redirects_total", "Answers sent as content redirects (--redirect-target).", r.redirects);
+    counter("hgrpcd_redirect_bytes_total", "Blob bytes the content redirects point to.", r.redirect_bytes);
+    counter("hgrpcd_redirect_failures_total", "Blobs that could not be written; answered inline instead.",
+            r.failures);
   }
   return out;
 }

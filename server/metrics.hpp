@@ -28,6 +28,10 @@
 //   hgrpcd_cache_tier_skipped_total    not tried: backing off after a failure
 //       (1 s doubling to 30 s), or every pooled connection busy
 //   hgrpcd_cache_tier_too_large_total  answers above what the tier accepts
+//   with --redirect-target (server/content_redirect.hpp):
+//   hgrpcd_redirects_total             answers sent as content redirects
+//   hgrpcd_redirect_bytes_total        blob bytes those redirects point to
+//   hgrpcd_redirect_failures_total     blobs that could not be written (answered inline)
 //
 // Label values come from fixed sets (unknown names are counted as "unknown"),
 // so a peer cannot grow the label space.
@@ -58,12 +62,15 @@ struct ConnectionCounters {
 };
 
 class ResponseCache;
+class RedirectStore;
 
 class Metrics {
  public:
   ConnectionCounters connections;
   // The response cache whose counters render() shows (not owned); may stay null.
   const ResponseCache* cache = nullptr;
+  // The content redirects whose counters render() shows (not owned); may stay null.
+  const RedirectStore* redirects = nullptr;
 
   void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void request_finished(std::string_view command, int status, std::uint64_t bytes_in,

@@ -226,6 +226,18 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
       ->envname("HGRPCD_CACHE_TTL")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 31));
 
+  std::vector<std::string> redirect_targets;
+  app.add_option("--redirect-target", redirect_targets,
+                 "Content redirect target NAME=URL,DIR (repeatable): large answers of the data commands "
+                 "are written to DIR, which a static server serves at URL (http or https), and clients "
+                 "that list NAME are sent there. DIR must exist and be writable")
+      ->envname("HGRPCD_REDIRECT_TARGET");
+  app.add_option("--redirect-min-bytes", o.redirect_min_bytes,
+                 "Smallest response body answered by a redirect; smaller ones stay inline (and are held "
+                 "in memory up to this size while they are produced)")
+      ->envname("HGRPCD_REDIRECT_MIN_BYTES")
+      ->transform(size_unit);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -235,6 +247,24 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   o.access_log = access_log == "on";
   o.verify_hashes = verify == "on";
   o.cache_admit_second = cache_admit == "second";
+  for (const auto& spec : redirect_targets) {
+    auto target = parse_redirect_target(spec);
+    if (!target) {
+      std::cerr << "hgrpcd: " << target.error() << "\n";
+      return {std::nullopt, 1};
+    }
+    if (auto bad = check_redirect_dir(target->dir)) {
+      std::cerr << "hgrpcd: --redirect-target " << spec << ": " << *bad << "\n";
+      return {std::nullopt, 1};
+    }
+    for (const auto& other : o.redirect_targets) {
+      if (other.name == target->name) {
+        std::cerr << "hgrpcd: --redirect-target " << spec << ": target " << target->name << " is given twice\n";
+        return {std::nullopt, 1};
+      }
+    }
+    o.redirect_targets.push_back(std::move(*target));
+  }
   return {std::move(o), 0};
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compat/expected.hpp"
+#include "server/content_redirect.hpp"
 
 namespace hgrpc::server {
 
@@ -67,6 +68,10 @@ struct Options {
   std::string cache_url;                 // shared tier: redis://HOST:PORT[/DB]; empty: none
   double cache_timeout = 0.2;            // seconds for one shared-tier operation
   std::uint64_t cache_ttl = 86400;       // seconds a shared-tier value lives
+  // Content redirects (server/content_redirect.hpp): NAME=URL,DIR, parsed
+  // and checked (DIR writable) at start. Empty: none advertised.
+  std::vector<RedirectTarget> redirect_targets;
+  std::uint64_t redirect_min_bytes = std::uint64_t{64} << 10;  // smaller answers stay inline
 };
 
 // The resolved number of HTTP worker threads and compression threads.

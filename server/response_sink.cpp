@@ -130,6 +130,12 @@ bool ResponseSink::pre_encoded(ByteView zstd_frames) {
   return after_write();
 }
 
+bool ResponseSink::redirect(const framing::json& location) {
+  if (!ok_) return false;
+  emitter_.redirect_status(location, planned_);
+  return after_write();
+}
+
 bool ResponseSink::finish() {
   if (!ok_) return false;
   emitter_.end(planned_);

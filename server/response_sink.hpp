@@ -67,6 +67,9 @@ class ResponseSink {
   bool splices() const { return splices_; }
   bool spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size);
   bool pre_encoded(framing::ByteView zstd_frames);
+  // A content redirect (server/content_redirect.hpp): {status: redirect,
+  // location} instead of any value; finish() follows. Never recorded.
+  bool redirect(const framing::json& location);
 
   // While set, every write is also recorded (the response cache's first
   // answer); nullptr stops recording.

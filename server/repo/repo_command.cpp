@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "framing/cbor.hpp"
+#include "server/content_redirect.hpp"
 #include "server/response_cache.hpp"
 
 namespace hgrpc::server::repo {
@@ -19,13 +20,14 @@ CommandSpec make_repo_command(std::string name, std::vector<ArgSpec> args, RepoH
                   name = spec.name](const CommandInput& in, ResponseSink& out) -> CommandStatus {
     auto snapshot = context->repository->snapshot();
     if (!snapshot) return hgrpc::unexpected<CommandError>(store_error(snapshot.error()));
-    const auto run = [&]() -> CommandStatus {
-      ResponseRecordSink sink(out, in.limits.max_output_bytes);
+    const auto run_into = [&](ResponseSink& into) -> CommandStatus {
+      ResponseRecordSink sink(into, in.limits.max_output_bytes);
       RepoCall call{in.args, *snapshot, context->options};
       if (RepoError error = handler(call, sink)) return hgrpc::unexpected<CommandError>(std::move(*error));
       return {};
     };
-    if (cached && in.cache != nullptr) {
+    const auto run = [&] { return run_into(out); };
+    if (cached && (in.cache != nullptr || in.redirect != nullptr)) {
       // The options and limits decide answers too (phases.publish the
       // phases reported, a limit an error instead of data).
       const auto& o = context->options;
@@ -33,8 +35,13 @@ CommandSpec make_repo_command(std::string name, std::vector<ArgSpec> args, RepoH
           fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", snapshot->state_key(), o.publishing, o.manifestdata_batch_size,
                       o.filesdata_batch_size, o.max_nodes, o.max_revision_specifiers, o.max_changesets,
                       o.max_file_revisions, o.max_localtags_bytes, in.limits.max_output_bytes);
-      if (auto key = response_cache_key(name, in.args, in.data, state, out.splices()))
-        return answer_with_cache(in.cache, *key, out, run);
+      if (auto key = response_cache_key(name, in.args, in.data, state, out.splices())) {
+        const auto answer = [&] { return answer_with_cache(in.cache, *key, out, run); };
+        if (in.redirect == nullptr) return answer();
+        // The blob holds what a plain stream carries (no spliced zstd frames).
+        const auto blob_key = response_cache_key(name, in.args, in.data, state, false);
+        return answer_with_redirect(*in.redirect, in.cache, *blob_key, out, run_into, answer);
+      }
     }
     return run();
   };

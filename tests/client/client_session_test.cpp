@@ -308,3 +308,44 @@ TEST_CASE("response body: truncated bodies and missing responses are errors") {
   CHECK(end2.error().message.find("response: ") == 0);
   CHECK(end2.error().message.find('1') != std::string::npos);
 }
+
+TEST_CASE("response body: a content redirect is kept aside when offered, an error when not") {
+  const json location = json::object({{"url", hgrpc::framing::cbor_bytes("http://127.0.0.1:1/b/x")},
+                                      {"mediatype", hgrpc::framing::cbor_bytes("application/mercurial-cbor")}});
+  const auto response = [&] {
+    hgrpc::framing::PlannedFrames planned;
+    hgrpc::framing::ResponseEmitter e1(1, 2);
+    e1.value(json(5), planned);
+    e1.end(planned);
+    hgrpc::framing::ResponseEmitter e3(3, 2);
+    e3.redirect_status(location, planned);
+    e3.end(planned);
+    hgrpc::framing::OutputStream stream(2, nullptr);
+    Bytes out;
+    for (const auto& f : planned) REQUIRE(stream.render(f, out));
+    return out;
+  }();
+  for (bool offered : {true, false}) {
+    CAPTURE(offered);
+    ClientReactor reactor;
+    Bytes ignored;
+    std::map<std::uint16_t, std::size_t> ids;
+    for (std::size_t i = 0; i < 2; ++i) ids[*reactor.call_command("c", json::object(), ignored)] = i;
+    std::vector<std::size_t> done;
+    ResponseBodyReader reader(reactor, ids, [&](std::size_t index, Outcome&&) { done.push_back(index); });
+    reader.accept_redirects(offered);
+    auto fed = reader.feed(response);
+    if (!offered) {
+      REQUIRE_FALSE(fed);
+      CHECK(fed.error().message ==
+            "response: request 3 was answered with a content redirect, which the client did not offer");
+      continue;
+    }
+    REQUIRE(fed);
+    REQUIRE(reader.finish());
+    CHECK(done == std::vector<std::size_t>{0});  // the redirected call is reported once its blob is read
+    REQUIRE(reader.redirected().size() == 1);
+    CHECK(reader.redirected()[0].call_index == 1);
+    CHECK(reader.redirected()[0].location == location);
+  }
+}

@@ -239,7 +239,11 @@ TEST_CASE("client reactor: protocol errors") {
         "frame 0 (command-response, request 1, stream 2): response to request 1 does not start with a status map");
   CHECK(first_error({owned(1, 2, 1, T::CommandResponse, 2,
                            cbor_encode(json::object({{"status", cbor_bytes("redirect")}})))}) ==
-        "frame 0 (command-response, request 1, stream 2): response to request 1 has unsupported status 'redirect'");
+        "frame 0 (command-response, request 1, stream 2): response to request 1 has status 'redirect' without a "
+        "location map");
+  CHECK(first_error({owned(1, 2, 1, T::CommandResponse, 2,
+                           cbor_encode(json::object({{"status", cbor_bytes("later")}})))}) ==
+        "frame 0 (command-response, request 1, stream 2): response to request 1 has unsupported status 'later'");
   CHECK(first_error({owned(1, 2, 1, T::CommandResponse, 2, {})}) ==
         "frame 0 (command-response, request 1, stream 2): response to request 1 ended without a status map");
   CHECK(first_error({owned(1, 2, 1, T::StreamSettings, 2, cbor_encode(cbor_bytes("gzip")))}) ==
@@ -498,4 +502,55 @@ TEST_CASE("command data streaming: data for a request that is not sending data i
   REQUIRE(c.begin_command("up", json::object(), body));
   REQUIRE(c.end_data(3, {}, body));
   CHECK_FALSE(c.end_data(3, {}, body));  // already ended
+}
+
+TEST_CASE("content redirect: the emitter's redirect status map, as Mercurial 5.8 frames it, and the client's event") {
+  ClientReactor c;
+  Bytes req;
+  REQUIRE(c.call_command("filesdata", json::object(), req));
+  REQUIRE(c.call_command("filesdata", json::object(), req));
+  json location = json::object({{"mediatype", cbor_bytes("application/mercurial-cbor")},
+                                {"url", cbor_bytes("http://127.0.0.1:1/b/00")},
+                                {"size", 70000}});
+  PlannedFrames planned;
+  ResponseEmitter e1(1, 2);
+  e1.redirect_status(location, planned);
+  e1.end(planned);
+  // The status map alone in a continuation frame, then the empty eos frame
+  // (wireprotoframing.createalternatelocationresponseframe + eos).
+  REQUIRE(planned.size() == 2);
+  CHECK(planned[0].flags == command_response_flags::kContinuation);
+  CHECK(planned[0].payload ==
+        cbor_encode(json::object({{"status", cbor_bytes("redirect")}, {"location", location}})));
+  CHECK(planned[1].flags == command_response_flags::kEos);
+  CHECK(planned[1].payload.empty());
+  // A status map already sent: a handler bug.
+  ResponseEmitter late(5, 2);
+  late.value(json(1), planned);
+  CHECK_THROWS_AS(late.redirect_status(location, planned), EmitterMisuse);
+  planned.resize(2);
+  // Request 3: a value after its redirect.
+  ResponseEmitter e3(3, 2);
+  e3.redirect_status(location, planned);
+  e3.encoded_value(cbor_encode(json(7)), planned);
+  e3.end(planned);
+  OutputStream stream(2, nullptr);
+  Bytes resp;
+  for (auto& f : planned) REQUIRE(stream.render(f, resp));
+  std::vector<ClientEvent> events;
+  for (auto& f : test::split_frames(resp))
+    for (auto& ev : c.on_frame(f.view())) events.push_back(std::move(ev));
+  REQUIRE(events.size() >= 4);  // then already-errored for the last frame
+  auto* r = std::get_if<ResponseRedirect>(&events[0]);
+  REQUIRE(r != nullptr);
+  CHECK(r->request_id == 1);
+  CHECK(r->location == location);
+  auto* end = std::get_if<ResponseEnd>(&events[1]);
+  REQUIRE(end != nullptr);
+  CHECK(end->request_id == 1);
+  REQUIRE(std::get_if<ResponseRedirect>(&events[2]) != nullptr);
+  auto* err = std::get_if<ProtocolError>(&events[3]);
+  REQUIRE(err != nullptr);
+  CHECK(err->message == "frame 3 (command-response, request 3, stream 2): response to request 3 has a value after its "
+                        "content redirect");
 }

@@ -12,6 +12,8 @@ zstd, zlib and empty; built here when unset). Every hgrpcd started listens
 on 127.0.0.1 and is stopped by the test that started it.
 """
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -318,6 +320,87 @@ class ServedWhileCommitting(CloneCase):
             self.assertCloneOf(source, dest, publishing=False)
         finally:
             server.stop()
+
+
+class ContentRedirects(unittest.TestCase):
+    """A filesdata request carrying 5.8's `redirect` key, built and decoded by
+    Mercurial's own wireprotoframing.clientreactor and cborutil: the answer
+    is the status map Mercurial's createalternatelocationresponseframe makes
+    for the same location, and the blob under DIR decodes (as 5.8's client
+    reads it, `fromredirect`: no status map) to the inline answer's values."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="redirects-", dir=work)
+        self.blobs = os.path.join(self.dir, "blobs")
+        os.mkdir(self.blobs)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def post(self, server, command, args, redirect=None):
+        from mercurial import ui as uimod
+        from mercurial import wireprotoframing
+        reactor = wireprotoframing.clientreactor(uimod.ui(), hasmultiplesend=False, buffersends=True)
+        request, action, meta = reactor.callcommand(command, args, redirect=redirect)
+        action, meta = reactor.flushcommands()
+        body = b"".join(bytes(f) for f in meta[b"framegen"])
+        req = urllib.request.Request(server.url + "/api/exp-http-v2-0003/ro/" + command.decode(), data=body, headers={
+            "Content-Type": "application/mercurial-exp-framing-0006",
+            "Accept": "application/mercurial-exp-framing-0006"})
+        data = urllib.request.urlopen(req, timeout=60).read()
+        frames = []
+        fh = io.BytesIO(data)
+        while True:
+            f = wireprotoframing.readframe(fh)
+            if f is None:
+                break
+            frames.append(f)
+        decoder = cborutil.bufferingdecoder()
+        for f in frames:
+            action, meta = reactor.onframerecv(f)
+            if action == b"responsedata":
+                decoder.decode(meta[b"data"])
+            else:
+                self.assertEqual(action, b"noop", meta)
+        return frames, decoder.getavailable()
+
+    def test_redirected_filesdata_decodes_with_mercurials_code(self):
+        from mercurial import wireprotoframing, wireprototypes
+        server = Server("--repo=%s" % fixture("zstd"), "--redirect-min-bytes=1KiB",
+                        "--redirect-target=cdn=http://127.0.0.1:9/blobs,%s" % self.blobs)
+        try:
+            _, heads = self.post(server, b"heads", {})
+            args = {b"revisions": [{b"type": b"changesetdagrange", b"roots": [], b"heads": heads[1]}],
+                    b"fields": {b"parents", b"revision"}, b"haveparents": True}
+            _, inline = self.post(server, b"filesdata", args)
+            self.assertEqual(inline[0], {b"status": b"ok"})
+            frames, objs = self.post(server, b"filesdata", args, {b"targets": [b"cdn"], b"hashes": [b"sha256", b"sha1"]})
+        finally:
+            server.stop()
+        self.assertEqual(len(objs), 1)
+        location = objs[0][b"location"]
+        names = os.listdir(self.blobs)
+        self.assertEqual(len(names), 1)
+        with open(os.path.join(self.blobs, names[0]), "rb") as fh:
+            blob = fh.read()
+        digest = hashlib.sha256(blob).digest()
+        self.assertEqual(names[0], digest.hex())
+        self.assertEqual(objs[0], {b"status": b"redirect", b"location": {
+            b"mediatype": b"application/mercurial-cbor", b"url": b"http://127.0.0.1:9/blobs/" + digest.hex().encode(),
+            b"size": len(blob), b"fullhashes": [[b"sha256", digest]]}})
+        # Byte for byte what Mercurial's server frames for that location.
+        alternate = wireprototypes.alternatelocationresponse(
+            url=location[b"url"], mediatype=location[b"mediatype"], size=location[b"size"],
+            fullhashes=location[b"fullhashes"], fullhashseed=None, serverdercerts=None, servercadercerts=None)
+        stream = wireprotoframing.outputstream(2)
+        theirs = wireprotoframing.readframe(io.BytesIO(
+            wireprotoframing.createalternatelocationresponseframe(stream, frames[0].requestid, alternate)))
+        ours = [f for f in frames if f.typeid == wireprotoframing.FRAME_TYPE_COMMAND_RESPONSE]
+        self.assertEqual(len(ours), 2)  # the status map, then the empty eos frame
+        self.assertEqual((ours[1].flags, bytes(ours[1].payload)), (wireprotoframing.FLAG_COMMAND_RESPONSE_EOS, b""))
+        self.assertEqual((ours[0].typeid, ours[0].flags, bytes(ours[0].payload)),
+                         (theirs.typeid, theirs.flags, bytes(theirs.payload)))
+        self.assertEqual(cborutil.decodeall(blob), inline[1:])
 
 
 class RefusedAtStart(unittest.TestCase):
