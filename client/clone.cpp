@@ -10,6 +10,7 @@
 #include "store/repository.hpp"
 #include "store/repository_creation.hpp"
 #include "store/repository_writer.hpp"
+#include "store/stage_clock.hpp"
 #include "store/working_copy.hpp"
 
 namespace hgrpc::client {
@@ -68,9 +69,12 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
     if (rev_of.contains(node)) bookmarks.emplace(name, node);
   writer->set_bookmarks(std::move(bookmarks));
   // Phases and bookmarks, then the changelog (see client/fetch.hpp).
-  if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
-  if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
-  if (auto committed = writer->commit(); !committed) return from_store(committed.error());
+  {
+    store::StageScope writing(store::Stage::Write);
+    if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
+    if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
+    if (auto committed = writer->commit(); !committed) return from_store(committed.error());
+  }
 
   CloneSummary summary;
   summary.changesets = fetch_summary.changesets;
@@ -79,6 +83,7 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
   summary.revision_bytes = fetch_summary.revision_bytes;
   summary.requests = fetch_summary.requests;
   if (options.checkout) {
+    store::StageScope checking_out(store::Stage::Checkout);
     auto repo = store::Repository::open(root);
     if (!repo) return from_store(repo.error());
     auto snap = repo->snapshot();

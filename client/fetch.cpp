@@ -5,6 +5,7 @@
 #include <set>
 
 #include "client/revision_stream.hpp"
+#include "store/stage_clock.hpp"
 
 namespace hgrpc::client {
 namespace {
@@ -193,7 +194,11 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     for (const Node& p : {rev.p1, rev.p2}) {
       if (!cl.rev(p) && !pending_rev.contains(p)) return protocol_error(where + "its parent " + store::hex(p) + " was neither sent before it nor is in the repository");
     }
-    if (store::hash_revision(rev.p1, rev.p2, rev.data) != rev.node) {
+    const Node computed = [&] {
+      store::StageScope hashing(store::Stage::Hash);
+      return store::hash_revision(rev.p1, rev.p2, rev.data);
+    }();
+    if (computed != rev.node) {
       return protocol_error("00changelog.i: node " + store::hex(rev.node) + ": hash mismatch: the received text does not hash to it");
     }
     if (rev.data.size() < 40) return protocol_error(where + "changeset text too short");

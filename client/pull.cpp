@@ -9,6 +9,7 @@
 #include "store/lock.hpp"
 #include "store/repository.hpp"
 #include "store/repository_writer.hpp"
+#include "store/stage_clock.hpp"
 #include "store/transaction.hpp"
 
 namespace hgrpc::client {
@@ -366,9 +367,12 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
   if (marks != local_marks) writer->set_bookmarks(std::move(marks));
 
   // Phases and bookmarks, then the changelog (see client/fetch.hpp).
-  if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
-  if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
-  if (auto committed = writer->commit(); !committed) return from_store(committed.error());
+  {
+    store::StageScope writing(store::Stage::Write);
+    if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
+    if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
+    if (auto committed = writer->commit(); !committed) return from_store(committed.error());
+  }
   return summary;
 }
 

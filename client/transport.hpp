@@ -74,15 +74,22 @@ class HttpTransport {
   ClientResult<HttpStatus> post_frames(const std::string& path, BodyProducer produce,
                                        BodyConsumer consume, ProgressLine* progress = nullptr);
 
+  // HTTP body bytes received (every response: handshake, frames, refusals)
+  // and sent (request bodies) through this transport so far.
+  std::uint64_t response_bytes() const { return response_bytes_; }
+  std::uint64_t request_bytes() const { return request_bytes_; }
+
  private:
   std::unique_ptr<httplib::Client> make_client() const;
   // After a failed send: the refusal an empty-bodied POST to path gets, if any.
-  std::optional<ClientError> probe_refusal(const std::string& path) const;
+  std::optional<ClientError> probe_refusal(const std::string& path);
 
   ServerUrl url_;
   TransportOptions options_;
   std::optional<std::string> api_path_;
   std::optional<std::vector<std::string>> server_content_encodings_;
+  std::uint64_t response_bytes_ = 0;
+  std::uint64_t request_bytes_ = 0;
 };
 
 }  // namespace hgrpc::client
