@@ -15,7 +15,8 @@ One run measures, on the same repository:
    true), ROUNDS each, the median kept; peak RSS of the hg process likewise.
 3. Bytes on the wire, the same way for all three: one more clone of each
    through a counting TCP proxy on 127.0.0.1 (bytes in both directions,
-   HTTP headers and chunked coding included). The proxy is not in the timed
+   HTTP headers and chunked coding included), and one hgrpc clone with
+   --encoding zstd-8mb (everything recompressed: its fewest bytes). The proxy is not in the timed
    clones (its copying would be on the clock, on a 2-core machine).
 Prints a JSON object with the figures and the ratios hgrpc/hg clone and
 hgrpc/hg clone --stream (wall, bytes).
@@ -159,13 +160,21 @@ def hgrpc_figures(hgrpc, hgrpcd, repo, work, rounds):
         run_measured([hgrpc, "--quiet", "clone", "-U", "http://127.0.0.1:%d/" % proxy.port, dest])
         shutil.rmtree(dest)
         wire = proxy.take()
+        # The fewest bytes hgrpc can ask for: everything recompressed into
+        # one zstd stream (more server CPU than the stored chunks spliced).
+        dest = os.path.join(work, "hgrpc-wire-zstd")
+        run_measured([hgrpc, "--quiet", "clone", "-U", "--encoding", "zstd-8mb",
+                      "http://127.0.0.1:%d/" % proxy.port, dest])
+        shutil.rmtree(dest)
+        wire_zstd = proxy.take()
         s = best["summary"]
         return {"wall_s": best["wall_s"], "walls_s": [r["wall_s"] for r in runs],
                 "peak_rss_mib": best["peak_rss_mib"], "peak_rss_mib_max": max(r["peak_rss_mib"] for r in runs),
                 "changesets": s["changesets"], "file_revisions": s["file_revisions"], "requests": s["requests"],
                 "response_bytes": s["response_bytes"], "request_bytes": s["request_bytes"],
                 "cpu_s": s["cpu_s"], "stages": s["stages"], "client_wall_s": s["wall_s"],
-                "wire_bytes_down": wire["down"], "wire_bytes_up": wire["up"]}
+                "wire_bytes_down": wire["down"], "wire_bytes_up": wire["up"],
+                "wire_bytes_zstd_8mb": wire_zstd["down"] + wire_zstd["up"]}
     finally:
         proxy.close()
         stop(proc)
@@ -221,7 +230,8 @@ def main():
             "wall_vs_hg_clone": round(ours["wall_s"] / theirs["clone"]["wall_s"], 3),
             "wall_vs_hg_stream": round(ours["wall_s"] / theirs["stream"]["wall_s"], 3),
             "wire_bytes_vs_hg_clone": round(wire(ours) / wire(theirs["clone"]), 3),
-            "wire_bytes_vs_hg_stream": round(wire(ours) / wire(theirs["stream"]), 3)}})
+            "wire_bytes_vs_hg_stream": round(wire(ours) / wire(theirs["stream"]), 3),
+            "wire_bytes_zstd_8mb_vs_hg_clone": round(ours["wire_bytes_zstd_8mb"] / wire(theirs["clone"]), 3)}})
     text = json.dumps(result, indent=1, sort_keys=True)
     if a.json:
         with open(a.json, "w") as fh:

@@ -342,6 +342,11 @@ def client_clone_targets(t, raw):
               (theirs["clone"]["wire_bytes_down"] + theirs["clone"]["wire_bytes_up"]) / 1e6,
               (theirs["stream"]["wire_bytes_down"] + theirs["stream"]["wire_bytes_up"]) / 1e6),
               "<= 1.0x", verdict(r["wire_bytes_vs_hg_clone"] <= 1.0, "%.3fx" % r["wire_bytes_vs_hg_clone"]))
+        if "wire_bytes_zstd_8mb_vs_hg_clone" in r:
+            z = r["wire_bytes_zstd_8mb_vs_hg_clone"]
+            t.add("  bytes on the wire with --encoding zstd-8mb (everything recompressed by the server)",
+                  ours["wire_bytes_zstd_8mb"] / 1e6, "MB", "%.3fx hg clone's" % z, "<= 1.0x",
+                  verdict(z <= 1.0, "%.3fx" % z))
     t.add("  hgrpc clone peak RSS (ru_maxrss of the client)", ours["peak_rss_mib"], "MiB",
           "hg clone %.0f MiB, --stream %.0f MiB" % (theirs["clone"]["peak_rss_mib"], theirs["stream"]["peak_rss_mib"])
           if theirs else "", "<= 128 MiB", verdict(ours["peak_rss_mib"] <= 128, "%.1f MiB" % ours["peak_rss_mib"]))
