@@ -19,6 +19,7 @@
 #include "client/frames_tool.hpp"
 #include "client/json_value.hpp"
 #include "client/redirect.hpp"
+#include "client/time_breakdown.hpp"
 #include "client/session.hpp"
 #include "client/transport.hpp"
 #include "client/url.hpp"
@@ -388,6 +389,7 @@ struct CloneCliOptions {
 };
 
 int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
+  const TimeBreakdown clock;  // from the start: the handshake counts too
   std::string dest = c.dest;
   if (dest.empty()) {  // as hg: the last component of the source's path
     auto parsed = parse_url(c.url);
@@ -424,6 +426,7 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
              {"bytes_from_redirects", transport->bytes_from_redirects()},
              {"checked_out_files", summary->checked_out_files},
              {"checked_out", summary->checked_out_node.empty() ? json(nullptr) : json(summary->checked_out_node)}};
+    clock.add_to(out, *transport);
     print_line(out.dump());
   } else if (!g.quiet) {
     print_line(fmt::format("added {} changesets with {} manifests and {} file revisions", summary->changesets,
@@ -446,6 +449,7 @@ struct PullCliOptions {
 };
 
 int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
+  const TimeBreakdown clock;
   // One argument is the URL if it has a scheme, else DEST.
   std::string dest_arg, url;
   if (c.positional.size() == 2) {
@@ -511,6 +515,7 @@ int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
              {"phase_changes", summary->phase_changes},
              {"bookmarks", summary->bookmark_messages},
              {"recovered", summary->recovered}};
+    clock.add_to(out, *transport);
     print_line(out.dump());
   } else if (!g.quiet) {
     for (const auto& m : summary->bookmark_messages) print_line(m);

@@ -10,6 +10,7 @@
 #include "store/repository.hpp"
 #include "store/repository_creation.hpp"
 #include "store/repository_writer.hpp"
+#include "store/stage_clock.hpp"
 #include "store/working_copy.hpp"
 
 namespace hgrpc::client {
@@ -53,24 +54,26 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
   if (!heads) return hgrpc::unexpected<ClientError>(heads.error());
   FetchOptions fetch_options;
   fetch_options.on_progress = options.on_progress;
+  fetch_options.spool_dir = root / ".hg";
   auto fetched = fetch_changesets(exchange, descriptor, *writer, {}, *heads, fetch_options, fetch_summary);
   if (!fetched) return hgrpc::unexpected<ClientError>(fetched.error());
 
-  // A fresh repository: rev r is fetched->added[r].
-  std::map<Node, int> rev_of;
-  for (std::size_t r = 0; r < fetched->added.size(); ++r) rev_of.emplace(fetched->added[r], static_cast<int>(r));
-  auto rev = [&](const Node& n) { return n == store::kNullNode ? store::kNullRev : rev_of.at(n); };
+  // A fresh repository: rev r is fetched->added[r] (parents were checked on arrival).
+  auto rev = [&](const Node& n) { return n == store::kNullNode ? store::kNullRev : static_cast<int>(fetched->position(n).value()); };
   std::vector<std::pair<int, int>> parents;
   for (const auto& [p1, p2] : fetched->added_parents) parents.emplace_back(rev(p1), rev(p2));
   writer->set_phase_roots(store::phase_roots(parents, fetched->added_phases, [&](int r) { return fetched->added[static_cast<std::size_t>(r)]; }));
   std::map<std::string, Node> bookmarks;  // with -r, only those on fetched changesets
   for (const auto& [name, node] : fetched->bookmarks)
-    if (rev_of.contains(node)) bookmarks.emplace(name, node);
+    if (fetched->position(node)) bookmarks.emplace(name, node);
   writer->set_bookmarks(std::move(bookmarks));
   // Phases and bookmarks, then the changelog (see client/fetch.hpp).
-  if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
-  if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
-  if (auto committed = writer->commit(); !committed) return from_store(committed.error());
+  {
+    store::StageScope writing(store::Stage::Write);
+    if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
+    if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
+    if (auto committed = writer->commit(); !committed) return from_store(committed.error());
+  }
 
   CloneSummary summary;
   summary.changesets = fetch_summary.changesets;
@@ -79,6 +82,7 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
   summary.revision_bytes = fetch_summary.revision_bytes;
   summary.requests = fetch_summary.requests;
   if (options.checkout) {
+    store::StageScope checking_out(store::Stage::Checkout);
     auto repo = store::Repository::open(root);
     if (!repo) return from_store(repo.error());
     auto snap = repo->snapshot();

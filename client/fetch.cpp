@@ -5,6 +5,7 @@
 #include <set>
 
 #include "client/revision_stream.hpp"
+#include "store/stage_clock.hpp"
 
 namespace hgrpc::client {
 namespace {
@@ -158,9 +159,15 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   json args{{"revisions", json::array({json{{"type", framing::cbor_bytes(std::string_view("changesetdagrange"))},
                                             {"roots", node_list(roots)}, {"heads", node_list(heads)}}})},
             {"fields", field_set(fields)}};
-  std::map<Node, int> pending_rev;  // node -> the rev it will have
-  std::map<Node, int> manifest_linkrev;
-  std::vector<Node> manifest_order;
+  // What was received is indexed compactly (client/node_index.hpp): the rev
+  // a changeset will have is first_rev + fetched.position(node).
+  auto spool = TextSpool::open(options.spool_dir.empty() ? std::filesystem::temp_directory_path() : options.spool_dir);
+  if (!spool) return hgrpc::unexpected<ClientError>(spool.error());
+  fetched.texts = std::move(*spool);
+  std::vector<Node> manifest_order;  // the manifests to fetch, first seen first
+  std::vector<int> manifest_linkrevs;  // the first linkrev of each
+  NodeIndex manifest_index;
+  auto pending = [&](const Node& n) { return fetched.position(n).has_value(); };
   std::optional<std::string> phase;  // of the record being read
   auto on_record = [&](const json& rec) -> ClientResult<bool> {
     auto node = rec.is_object() && rec.contains("node") ? node_of(rec.at("node")) : std::nullopt;
@@ -189,26 +196,32 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     const std::string& where = record.where;
     summary.revision_bytes += rev.data.size();
     if (rev.delta_base) return protocol_error(where + "changesets must be sent as full revisions");
-    if (cl.rev(rev.node) || pending_rev.contains(rev.node)) return {};  // already have it
+    if (cl.rev(rev.node) || pending(rev.node)) return {};  // already have it
     for (const Node& p : {rev.p1, rev.p2}) {
-      if (!cl.rev(p) && !pending_rev.contains(p)) return protocol_error(where + "its parent " + store::hex(p) + " was neither sent before it nor is in the repository");
+      if (!cl.rev(p) && !pending(p)) return protocol_error(where + "its parent " + store::hex(p) + " was neither sent before it nor is in the repository");
     }
-    if (store::hash_revision(rev.p1, rev.p2, rev.data) != rev.node) {
+    const Node computed = [&] {
+      store::StageScope hashing(store::Stage::Hash);
+      return store::hash_revision(rev.p1, rev.p2, rev.data);
+    }();
+    if (computed != rev.node) {
       return protocol_error("00changelog.i: node " + store::hex(rev.node) + ": hash mismatch: the received text does not hash to it");
     }
     if (rev.data.size() < 40) return protocol_error(where + "changeset text too short");
     auto manifest = store::unhex(store::as_chars(rev.data.first(40)));
     if (!manifest) return protocol_error(where + "the text does not start with a manifest node");
     const int linkrev = first_rev + static_cast<int>(fetched.added.size());
-    if (*manifest != store::kNullNode && manifest_linkrev.emplace(*manifest, linkrev).second) manifest_order.push_back(*manifest);
-    pending_rev.emplace(rev.node, linkrev);
+    if (*manifest != store::kNullNode && !manifest_index.find(manifest_order, *manifest)) {
+      manifest_order.push_back(*manifest);
+      manifest_linkrevs.push_back(linkrev);
+      manifest_index.add(manifest_order, manifest_order.size() - 1);
+    }
     fetched.added.push_back(rev.node);
+    fetched.added_index.add(fetched.added, fetched.added.size() - 1);
     fetched.added_parents.emplace_back(rev.p1, rev.p2);
     fetched.added_phases.push_back(phase == "draft" ? store::kDraft : store::kPublic);
-    // Only the text is kept (the changelog is written last, from it).
-    fetched.texts.push_back(fetched.text_bytes.size());
-    fetched.text_bytes.insert(fetched.text_bytes.end(), rev.data.begin(), rev.data.end());
-    return {};
+    // Only the text is kept, on disk (the changelog is written last, from it).
+    return fetched.texts->append(rev.data);
   };
   auto changesets = RevisionStream::changesets(on_record, on_revision);
   if (auto read = call_streaming(exchange, summary, "changesetdata", std::move(args), changesets); !read) {
@@ -239,9 +252,9 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     std::size_t in_batch = 0;
     auto stream = RevisionStream::manifests(batch.size(), [&](store::IncomingRevision& rev, const RevisionRecord&) -> ClientResult<void> {
       summary.revision_bytes += rev.data.size();
-      auto link = manifest_linkrev.find(rev.node);
-      if (link == manifest_linkrev.end()) return protocol_error("manifestdata: node " + store::hex(rev.node) + " was not asked for");
-      rev.linkrev = link->second;
+      auto link = manifest_index.find(manifest_order, rev.node);
+      if (!link) return protocol_error("manifestdata: node " + store::hex(rev.node) + " was not asked for");
+      rev.linkrev = manifest_linkrevs[*link];
       auto added = writer.manifestlog().add(rev);
       if (!added) return from_store(added.error());
       summary.manifests += 1;
@@ -266,6 +279,12 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     std::uint64_t path_index = 0;
     auto on_path = [&](const std::string& p, std::uint64_t index, std::uint64_t items) -> ClientResult<void> {
       if (items > 0 && paths_seen.insert(p).second) summary.files += 1;
+      // filesdata sends each path's revisions together: the previous path's
+      // filelog is done with, and its text cache would only hold memory.
+      if (filelog && p != path) {
+        if (auto closed = writer.close_filelog(path); !closed) return protocol_error("filesdata: " + closed.error().message);
+        filelog = nullptr;
+      }
       auto opened = writer.filelog(p);
       if (!opened) return protocol_error("filesdata: " + opened.error().message);
       path = p;
@@ -275,9 +294,9 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     };
     RevisionStream stream = RevisionStream::files(on_path, [&](store::IncomingRevision& rev, const RevisionRecord& record) -> ClientResult<void> {
       summary.revision_bytes += rev.data.size();
-      auto linkrev = record.linknode ? pending_rev.find(*record.linknode) : pending_rev.end();
-      if (linkrev == pending_rev.end()) return protocol_error("filesdata: " + path + "@" + store::hex(rev.node) + ": linknode is not a received changeset");
-      rev.linkrev = linkrev->second;
+      auto link = record.linknode ? fetched.position(*record.linknode) : std::nullopt;
+      if (!link) return protocol_error("filesdata: " + path + "@" + store::hex(rev.node) + ": linknode is not a received changeset");
+      rev.linkrev = first_rev + static_cast<int>(*link);
       auto added = filelog->add(rev);
       if (!added) return from_store(added.error());
       summary.file_revisions += 1;
@@ -294,15 +313,19 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   return fetched;
 }
 
-ClientResult<void> append_changesets(store::RepositoryWriter& writer, const FetchedChangesets& fetched) {
+ClientResult<void> append_changesets(store::RepositoryWriter& writer, FetchedChangesets& fetched) {
+  if (!fetched.added.empty() && (!fetched.texts || fetched.texts->count() != fetched.added.size())) {
+    return protocol_error("00changelog.i: the spooled changeset texts are missing");
+  }
   for (std::size_t i = 0; i < fetched.added.size(); ++i) {
     store::IncomingRevision rev;
     rev.node = fetched.added[i];
     rev.p1 = fetched.added_parents[i].first;
     rev.p2 = fetched.added_parents[i].second;
     rev.linkrev = fetched.first_rev + static_cast<int>(i);  // as the manifests and files were told
-    const std::size_t end = i + 1 < fetched.texts.size() ? fetched.texts[i + 1] : fetched.text_bytes.size();
-    rev.data = store::ByteView(fetched.text_bytes.data() + fetched.texts[i], end - fetched.texts[i]);
+    auto text = fetched.texts->next();
+    if (!text) return hgrpc::unexpected<ClientError>(text.error());
+    rev.data = *text;
     auto added = writer.changelog().add(rev);
     if (!added) return from_store(added.error());
     if (*added != rev.linkrev) return protocol_error("00changelog.i: node " + store::hex(rev.node) + " was written as rev " + std::to_string(*added) + ", not " + std::to_string(rev.linkrev));

@@ -12,22 +12,27 @@
 // new draft changeset before its phase root (it would read as public).
 // Readers ignore roots and bookmarks on nodes the changelog lacks. That is
 // what Mercurial's changelog diversion (00changelog.i.a) achieves; here the
-// received changeset texts wait in memory, in one buffer (node, parents
-// and text are all the append needs).
+// received changeset texts wait in an unnamed temporary file
+// (client/text_spool.hpp), and their nodes, parents and phases in memory
+// (about 70 bytes a changeset, with the node index).
 //
 // Responses are read as they arrive (client/revision_stream.hpp): every
 // manifest and file revision goes to the writer as soon as its data value
 // is decoded, and no response is held whole.
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "client/errors.hpp"
+#include "client/node_index.hpp"
 #include "client/outcome.hpp"
 #include "client/session.hpp"
+#include "client/text_spool.hpp"
 #include "store/node.hpp"
 #include "store/phases.hpp"
 #include "store/repository_writer.hpp"
@@ -117,8 +122,9 @@ std::string progress_counts(const FetchSummary& counts);
 // revlog_cache_bytes, and at most max_open_filelogs filelogs are open (their
 // writers and caches) at once, so cached texts stay within
 // (max_open_filelogs + 2) x revlog_cache_bytes whatever the repository's
-// size. filesdata sends each path's revisions together, so a few open
-// filelogs suffice.
+// size. filesdata sends each path's revisions together, and the fetch
+// closes a path's filelog when the next path starts: one filelog is open
+// at a time, 3 x revlog_cache_bytes in all.
 struct WriterLimits {
   std::uint64_t revlog_cache_bytes = std::uint64_t{8} << 20;
   std::size_t max_open_filelogs = 8;
@@ -128,6 +134,9 @@ struct WriterLimits {
 struct FetchOptions {
   bool want_phases_and_bookmarks = true;  // changesetdata fields phase and bookmarks
   FetchProgress on_progress;
+  // Where the changeset texts are spooled (the repository's .hg); empty:
+  // the system's temporary directory.
+  std::filesystem::path spool_dir;
 };
 
 // What changesetdata said besides the revisions.
@@ -137,12 +146,14 @@ struct FetchedChangesets {
   std::vector<store::Phase> added_phases;  // theirs (with want_phases_and_bookmarks)
   std::vector<store::Node> public_nodes;   // phase-only records: public on the server
   std::map<std::string, store::Node> bookmarks;
-  // Not yet written: the texts of `added`, back to back (texts[i]: where
-  // the text of added[i] starts in text_bytes). Nothing else of the
+  NodeIndex added_index;  // over `added`
+  // Not yet written: the texts of `added`, in order. Nothing else of the
   // changesetdata response is kept.
   int first_rev = 0;  // the rev added[0] is given
-  std::vector<std::size_t> texts;
-  framing::Bytes text_bytes;
+  std::optional<TextSpool> texts;
+
+  // Where `node` is in `added`.
+  std::optional<std::size_t> position(const store::Node& node) const { return added_index.find(added, node); }
 };
 
 // Fetches ::heads - ::roots into `writer` (not committed), all but the
@@ -153,6 +164,7 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
                                                  FetchSummary& summary);
 
 // Appends the fetched changesets to the changelog: the last write.
-ClientResult<void> append_changesets(store::RepositoryWriter& writer, const FetchedChangesets& fetched);
+// Reads the spooled texts back (once).
+ClientResult<void> append_changesets(store::RepositoryWriter& writer, FetchedChangesets& fetched);
 
 }  // namespace hgrpc::client

@@ -9,6 +9,7 @@
 #include "store/lock.hpp"
 #include "store/repository.hpp"
 #include "store/repository_writer.hpp"
+#include "store/stage_clock.hpp"
 #include "store/transaction.hpp"
 
 namespace hgrpc::client {
@@ -23,17 +24,17 @@ using store::Node;
 struct Graph {
   std::vector<Node> nodes;
   std::vector<std::pair<int, int>> parents;
-  std::map<Node, int> rev_of;
+  NodeIndex rev_of;  // over nodes (client/node_index.hpp)
 
   int size() const { return static_cast<int>(nodes.size()); }
   std::optional<int> rev(const Node& n) const {
     if (n == store::kNullNode) return store::kNullRev;
-    auto it = rev_of.find(n);
-    return it == rev_of.end() ? std::nullopt : std::optional<int>(it->second);
+    auto position = rev_of.find(nodes, n);
+    return position ? std::optional<int>(static_cast<int>(*position)) : std::nullopt;
   }
   void add(const Node& n, int p1, int p2) {
-    rev_of.emplace(n, size());
     nodes.push_back(n);
+    rev_of.add(nodes, nodes.size() - 1);
     parents.emplace_back(p1, p2);
   }
   // Marks `from` and its ancestors in `mark` (value v where mark != v).
@@ -289,6 +290,7 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
   FetchOptions fetch_options;
   fetch_options.want_phases_and_bookmarks = false;  // from listkeys (see the header)
   fetch_options.on_progress = options.on_progress;
+  fetch_options.spool_dir = root / ".hg";
   auto fetched = fetch_changesets(exchange, descriptor, *writer, common, fetch_heads, fetch_options, summary.fetch);
   if (!fetched) return hgrpc::unexpected<ClientError>(fetched.error());
   for (std::size_t i = 0; i < fetched->added.size(); ++i) {
@@ -366,9 +368,12 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
   if (marks != local_marks) writer->set_bookmarks(std::move(marks));
 
   // Phases and bookmarks, then the changelog (see client/fetch.hpp).
-  if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
-  if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
-  if (auto committed = writer->commit(); !committed) return from_store(committed.error());
+  {
+    store::StageScope writing(store::Stage::Write);
+    if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
+    if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
+    if (auto committed = writer->commit(); !committed) return from_store(committed.error());
+  }
   return summary;
 }
 

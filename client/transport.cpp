@@ -5,6 +5,8 @@
 
 #include <httplib.h>
 
+#include "store/stage_clock.hpp"
+
 namespace hgrpc::client {
 
 using framing::Bytes;
@@ -78,6 +80,7 @@ ClientResult<json> HttpTransport::handshake() {
   httplib::Headers headers = {{"X-HgProto-1", "cbor"}, {"X-HgUpgrade-1", std::string(kApiName)}};
   std::string body;
   bool too_large = false;
+  store::StageScope network(store::Stage::Network);
   auto res = client->Get(url_.path + "?cmd=capabilities", headers,
                          [&](const char* data, std::size_t n) {
                            if (body.size() + n > options_.max_handshake_bytes) {
@@ -85,7 +88,7 @@ ClientResult<json> HttpTransport::handshake() {
                              return false;
                            }
                            body.append(data, n);
-                           bytes_from_server_ += n;
+                           response_bytes_ += n;
                            return true;
                          });
   if (too_large) {
@@ -145,10 +148,11 @@ ClientResult<std::string> HttpTransport::api_path() {
   return *api_path_;
 }
 
-std::optional<ClientError> HttpTransport::probe_refusal(const std::string& path) const {
+std::optional<ClientError> HttpTransport::probe_refusal(const std::string& path) {
   auto client = make_client();
   httplib::Headers headers = {{"Accept", std::string(kFramingMediaType)}};
   auto res = client->Post(path, headers, "", std::string(kFramingMediaType));
+  if (res) response_bytes_ += res->body.size();
   if (!res || res->status < 300) return std::nullopt;
   if (media_type(res->get_header_value("Content-Type")) == kFramingMediaType) return std::nullopt;
   return ClientError{ErrorKind::Protocol, status_text(res->status, res->reason) + ": " + reason_line(res->body)};
@@ -176,13 +180,17 @@ ClientResult<HttpStatus> HttpTransport::post_frames(const std::string& path, Bod
   Bytes part;
   req.content_provider_ = [&](std::size_t, std::size_t, httplib::DataSink& sink) {
     part.clear();
-    auto more = produce(part);
+    auto more = [&] {
+      store::StageScope encoding(store::Stage::Other);
+      return produce(part);
+    }();
     if (!more) {
       failure = ClientError{ErrorKind::Protocol, "building the request body: " + more.error().message};
       return false;
     }
     if (!part.empty()) {
       if (!sink.write(reinterpret_cast<const char*>(part.data()), part.size())) return false;
+      request_bytes_ += part.size();
       if (progress) progress->add_sent(part.size());
     }
     if (!*more) sink.done();
@@ -196,11 +204,12 @@ ClientResult<HttpStatus> HttpTransport::post_frames(const std::string& path, Bod
   };
   req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
     if (progress) progress->add_received(n);
-    bytes_from_server_ += n;
+    response_bytes_ += n;
     if (!framed) {
       if (error_body.size() < kErrorBodyLimit) error_body.append(data, std::min(n, kErrorBodyLimit - error_body.size()));
       return true;
     }
+    store::StageScope decoding(store::Stage::Decode);  // and what the consumer does with the values
     auto ok = consume(status, ByteView(reinterpret_cast<const std::uint8_t*>(data), n));
     if (!ok) {
       failure = ClientError{ErrorKind::Protocol, ok.error().message};
@@ -211,7 +220,10 @@ ClientResult<HttpStatus> HttpTransport::post_frames(const std::string& path, Bod
 
   httplib::Response res;
   httplib::Error error = httplib::Error::Success;
-  bool sent = client->send(req, res, error);
+  bool sent = [&] {
+    store::StageScope network(store::Stage::Network);
+    return client->send(req, res, error);
+  }();
   if (failure) return hgrpc::unexpected<ClientError>(*failure);
   if (!sent) {
     if (status.status >= 400 && !framed) {

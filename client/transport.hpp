@@ -84,20 +84,25 @@ class HttpTransport {
 
   // Response body bytes received from the server (handshake and framed
   // answers) and from redirect URLs, since the transport was made.
-  std::uint64_t bytes_from_server() const { return bytes_from_server_; }
+  std::uint64_t bytes_from_server() const { return response_bytes_; }
   std::uint64_t bytes_from_redirects() const { return bytes_from_redirects_; }
+  // HTTP body bytes received (every response: handshake, frames, refusals)
+  // and sent (request bodies) through this transport so far.
+  std::uint64_t response_bytes() const { return response_bytes_; }
+  std::uint64_t request_bytes() const { return request_bytes_; }
 
  private:
   std::unique_ptr<httplib::Client> make_client() const;
   // After a failed send: the refusal an empty-bodied POST to path gets, if any.
-  std::optional<ClientError> probe_refusal(const std::string& path) const;
+  std::optional<ClientError> probe_refusal(const std::string& path);
 
   ServerUrl url_;
   TransportOptions options_;
   std::optional<std::string> api_path_;
   std::optional<std::vector<std::string>> server_content_encodings_;
-  std::uint64_t bytes_from_server_ = 0;
   std::uint64_t bytes_from_redirects_ = 0;
+  std::uint64_t response_bytes_ = 0;
+  std::uint64_t request_bytes_ = 0;
 };
 
 }  // namespace hgrpc::client

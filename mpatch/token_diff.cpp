@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 
 namespace hgrpc::mpatch {
 namespace {
@@ -67,6 +68,16 @@ class Differ {
     const auto n = static_cast<std::int64_t>(r.a1 - r.a0);
     const auto m = static_cast<std::int64_t>(r.b1 - r.b0);
     const std::int64_t max_d = std::min(n + m, kMaxEditDistance);
+    // The distance is at least |n - m|: past the cap Myers cannot succeed,
+    // and trying would cost a trace of up to (cap + 1)^2 ints (17 MiB with
+    // the vector's growth) for nothing, e.g. a small changeset text
+    // against a first one listing thousands of files. The budget is charged
+    // the rounds' cost as if it had tried (not the snakes', which depend on
+    // the tokens), so later regions get about the same allowance as before.
+    if (std::abs(n - m) > max_d) {
+      for (std::int64_t d = 0; d <= max_d && budget_ > 0; ++d) budget_ -= 2 * d + 1;
+      return false;
+    }
     const std::uint32_t* a = a_.data() + r.a0;
     const std::uint32_t* b = b_.data() + r.b0;
     trace_.clear();

@@ -320,6 +320,42 @@ def clone_targets(t, raw):
               verdict(storm["ratio_vs_one_uncached_clone"] <= 1.5, "%.2fx" % storm["ratio_vs_one_uncached_clone"]))
 
 
+def client_clone_targets(t, raw):
+    """hgrpc clone -U against hg clone -U and hg clone -U --stream (bench/client_clone_bench.py)."""
+    p = os.path.join(raw, "client-clone.json")
+    if not os.path.exists(p):
+        return
+    m = json.load(open(p))
+    ours, theirs, r = m["hgrpc"], m.get("hg"), m.get("ratios")
+    wire = ours["wire_bytes_down"] + ours["wire_bytes_up"]
+    if theirs:
+        t.add("hgrpc clone -U of the bench repository from hgrpcd (%d changesets, %d file revisions, %d requests), "
+              "client wall time" % (ours["changesets"], ours["file_revisions"], ours["requests"]),
+              ours["wall_s"] * 1000, "ms", "%.3fx hg clone -U http:// (%.0f ms)" % (r["wall_vs_hg_clone"],
+              theirs["clone"]["wall_s"] * 1000), "<= 0.33x", verdict(r["wall_vs_hg_clone"] <= 0.33,
+              "%.3fx" % r["wall_vs_hg_clone"]))
+        t.add("  the same against hg clone -U --stream from the same hg serve", ours["wall_s"] * 1000, "ms",
+              "%.3fx hg clone --stream (%.0f ms)" % (r["wall_vs_hg_stream"], theirs["stream"]["wall_s"] * 1000),
+              "<= 1.0x", verdict(r["wall_vs_hg_stream"] <= 1.0, "%.3fx" % r["wall_vs_hg_stream"]))
+        t.add("  bytes on the wire (both ways, headers included; counting proxy)", wire / 1e6, "MB",
+              "%.3fx hg clone's %.1f MB (--stream: %.1f MB)" % (r["wire_bytes_vs_hg_clone"],
+              (theirs["clone"]["wire_bytes_down"] + theirs["clone"]["wire_bytes_up"]) / 1e6,
+              (theirs["stream"]["wire_bytes_down"] + theirs["stream"]["wire_bytes_up"]) / 1e6),
+              "<= 1.0x", verdict(r["wire_bytes_vs_hg_clone"] <= 1.0, "%.3fx" % r["wire_bytes_vs_hg_clone"]))
+        if "wire_bytes_zstd_8mb_vs_hg_clone" in r:
+            z = r["wire_bytes_zstd_8mb_vs_hg_clone"]
+            t.add("  bytes on the wire with --encoding zstd-8mb (everything recompressed by the server)",
+                  ours["wire_bytes_zstd_8mb"] / 1e6, "MB", "%.3fx hg clone's" % z, "<= 1.0x",
+                  verdict(z <= 1.0, "%.3fx" % z))
+    t.add("  hgrpc clone peak RSS (ru_maxrss of the client)", ours["peak_rss_mib"], "MiB",
+          "hg clone %.0f MiB, --stream %.0f MiB" % (theirs["clone"]["peak_rss_mib"], theirs["stream"]["peak_rss_mib"])
+          if theirs else "", "<= 128 MiB", verdict(ours["peak_rss_mib"] <= 128, "%.1f MiB" % ours["peak_rss_mib"]))
+    st = ours["stages"]
+    t.add("  where hgrpc clone's time goes (s): " + ", ".join("%s %.3f" % (k, st[k]) for k in
+          ("network_wait", "http", "decode", "patch", "hash", "revlog_write", "checkout", "other")),
+          ours["client_wall_s"] * 1000, "ms", "CPU %.3f s" % ours["cpu_s"])
+
+
 def streams_targets(t, raw):
     """One large response over 1 and 2 output streams, per encoding (wall time)."""
     rows = median_by(load_jsonl(os.path.join(raw, "streams.jsonl")),
@@ -458,6 +494,7 @@ def main():
     reference_targets(t, gbench, args.raw)
     store_targets(t, args.raw)
     clone_targets(t, args.raw)
+    client_clone_targets(t, args.raw)
     streams_targets(t, args.raw)
     e2e_targets(t, args.raw)
     memory_targets(t, args.raw)

@@ -1,5 +1,6 @@
 #include "store/repository_writer.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -112,6 +113,16 @@ Result<RevlogWriter*> RepositoryWriter::filelog(const std::string& path) {
   if (!writer) return hgrpc::unexpected<Error>(writer.error());
   s.filelog_order.push_back(path);
   return &s.filelogs.emplace(path, std::move(*writer)).first->second;
+}
+
+Result<void> RepositoryWriter::close_filelog(const std::string& path) {
+  State& s = *state_;
+  auto it = s.filelogs.find(path);
+  if (it == s.filelogs.end()) return {};
+  if (auto n = note_fncache(it->first, it->second); !n) return n;
+  s.filelogs.erase(it);
+  s.filelog_order.erase(std::find(s.filelog_order.begin(), s.filelog_order.end(), path));
+  return {};
 }
 
 Result<void> RepositoryWriter::write_phases_and_bookmarks() {

@@ -43,6 +43,10 @@ class RepositoryWriter {
   RevlogWriter& manifestlog();
   // The filelog of a tracked path, validated first (validate_tracked_path).
   Result<RevlogWriter*> filelog(const std::string& path);
+  // Closes the filelog of `path` if it is open (fncache entries noted, its
+  // writer and text cache freed); filelog(path) opens it again. A fetch
+  // closes each path's filelog once that path's revisions are written.
+  Result<void> close_filelog(const std::string& path);
 
   // Replaced at commit (phaseroots unchanged if never called).
   void set_phase_roots(std::vector<PhaseRoot> roots);

@@ -7,6 +7,7 @@
 #include "store/file.hpp"
 #include "store/file_writer.hpp"
 #include "store/revlog_index.hpp"
+#include "store/stage_clock.hpp"
 #include "store/text_cache.hpp"
 
 namespace hgrpc::store {
@@ -147,6 +148,7 @@ Result<std::shared_ptr<const Bytes>> RevlogWriter::rawtext(int rev) {
 }
 
 Result<int> RevlogWriter::add(const IncomingRevision& in) {
+  StageScope writing(Stage::Write);
   State& s = *state_;
   if (auto existing = rev(in.node); existing && *existing != kNullRev) return *existing;
   if (in.node == kNullNode) return fail(s.index_name + ": the null node cannot be added");
@@ -164,6 +166,7 @@ Result<int> RevlogWriter::add(const IncomingRevision& in) {
     }
     text = std::make_shared<const Bytes>(in.data.begin(), in.data.end());
   } else {
+    StageScope patching(Stage::Patch);
     auto base = rev(*in.delta_base);
     if (!base) return fail(s.where(in.node) + "unknown delta base " + hex(*in.delta_base));
     auto base_text = rawtext(*base);
@@ -177,7 +180,10 @@ Result<int> RevlogWriter::add(const IncomingRevision& in) {
     }
     text = std::make_shared<const Bytes>(std::move(*patched));
   }
-  Node computed = hash_revision(in.p1, in.p2, *text);
+  Node computed = [&] {
+    StageScope hashing(Stage::Hash);
+    return hash_revision(in.p1, in.p2, *text);
+  }();
   if (computed != in.node) {
     return fail(s.where(in.node) + "hash mismatch: the received text hashes to " + hex(computed));
   }

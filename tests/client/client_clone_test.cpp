@@ -7,8 +7,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <sstream>
+
+#include <httplib.h>
 
 #include "client_test_support.hpp"
+#include "time_breakdown_check.hpp"
 #include "framing/cbor.hpp"
 
 using namespace hgrpc::client::test;
@@ -58,7 +62,39 @@ std::string compare(const std::string& mode, const fs::path& ref, const fs::path
   return r.exit_code == 0 ? std::string() : r.out + r.err;
 }
 
+// A counter of hgrpcd's /metrics.
+std::uint64_t server_counter(const Server& server, const std::string& name) {
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(std::chrono::seconds(10));
+  auto res = client.Get("/metrics");
+  REQUIRE(res);
+  std::istringstream lines(res->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + " ", 0) == 0) return std::stoull(line.substr(name.size() + 1));
+  }
+  FAIL("no " << name << " in /metrics");
+  return 0;
+}
+
 }  // namespace
+
+TEST_CASE("hgrpc clone --json: the time breakdown, and the HTTP body bytes equal those hgrpcd counted") {
+  TempDir dir;
+  fs::path src = dir.path() / "src";
+  make_source(src);
+  Server server({"--repo", src.string()});
+  auto r = run_hgrpc({"clone", server.url(), (dir.path() / "dest").string(), "--json"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  json summary = json::parse(r.out);
+  check_time_breakdown(summary);
+  // The handshake, capabilities and the fetch's bodies, each way: what the
+  // server's access accounting saw (/metrics counts a request when it ends,
+  // so this GET is not in it).
+  CHECK(summary.at("response_bytes").get<std::uint64_t>() == server_counter(server, "hgrpcd_sent_bytes_total"));
+  CHECK(summary.at("request_bytes").get<std::uint64_t>() == server_counter(server, "hgrpcd_received_bytes_total"));
+  CHECK(summary.at("response_bytes").get<std::uint64_t>() > 131072);  // dir/big.txt: over 128 KiB compressed
+  CHECK(summary.at("stages").at("checkout").get<double>() > 0);
+}
 
 TEST_CASE("hgrpc clone: a repository served by hgrpcd --repo, compared with hg clone --pull") {
   TempDir dir;

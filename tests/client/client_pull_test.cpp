@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "client_test_support.hpp"
+#include "time_breakdown_check.hpp"
 #include "framing/cbor.hpp"
 
 using namespace hgrpc::client::test;
@@ -97,6 +98,9 @@ TEST_CASE("hgrpc pull: from hgrpcd into a clone: then hg's own pull from hg serv
   CHECK(summary.at("changesets") == 0);
   CHECK(summary.at("discovery_rounds") == 1);
   CHECK(summary.at("source") == server.url());
+  check_time_breakdown(summary);
+  CHECK(summary.at("response_bytes").get<std::uint64_t>() > 0);
+  CHECK(summary.at("request_bytes").get<std::uint64_t>() > 0);
   auto quiet = run_hgrpc({"--quiet", "pull", dest.string(), server.url()});
   CHECK(quiet.exit_code == 0);
   CHECK(quiet.out + quiet.err == "");

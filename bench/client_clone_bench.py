@@ -1,0 +1,243 @@
+#!/usr/bin/python3
+"""The client side of a full clone: `hgrpc clone -U` from hgrpcd against
+`hg clone -U http://` and `hg clone -U --stream` from Debian's `hg serve`.
+
+  client_clone_bench.py HGRPC HGRPCD REPO [--rounds 3] [--json OUT] [--no-baseline]
+
+One run measures, on the same repository:
+1. `hgrpc clone -U --json` from `hgrpcd --repo REPO` (ROUNDS clones, the
+   median by wall time is kept): wall time, the client's peak RSS (ru_maxrss
+   of the child from wait4, which is its VmHWM), the bytes of HTTP bodies
+   (the client's response_bytes/request_bytes) and its time breakdown
+   (stages, from --json).
+2. `hg clone -U http://` (its default protocol: a bundle2 changegroup) and
+   `hg clone -U --stream` from one `hg serve -R REPO` (server.uncompressed
+   true), ROUNDS each, the median kept; peak RSS of the hg process likewise.
+3. Bytes on the wire, the same way for all three: one more clone of each
+   through a counting TCP proxy on 127.0.0.1 (bytes in both directions,
+   HTTP headers and chunked coding included), and one hgrpc clone with
+   --encoding zstd-8mb (everything recompressed: its fewest bytes). The proxy is not in the timed
+   clones (its copying would be on the clock, on a 2-core machine).
+Prints a JSON object with the figures and the ratios hgrpc/hg clone and
+hgrpc/hg clone --stream (wall, bytes).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ENV = dict(os.environ, HGRCPATH="", HGPLAIN="1", HGUSER="bench")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CountingProxy:
+    """127.0.0.1:port -> 127.0.0.1:target, counting the bytes each way."""
+
+    def __init__(self, target):
+        self.target = target
+        self.up = 0    # client -> server
+        self.down = 0  # server -> client
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closing:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(client, server, "up"), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, "down"), daemon=True).start()
+
+    def _pipe(self, src, dst, way):
+        n = 0
+        try:
+            while True:
+                data = src.recv(1 << 20)
+                if not data:
+                    break
+                n += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self.lock:
+                setattr(self, way, getattr(self, way) + n)
+            for s in (dst, src):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def take(self):
+        """The counts so far (after the clone's connections closed), reset."""
+        time.sleep(0.2)  # the pipes' last counts
+        with self.lock:
+            out = {"up": self.up, "down": self.down}
+            self.up = self.down = 0
+        return out
+
+    def close(self):
+        self.closing = True
+        self.sock.close()
+
+
+def run_measured(args, env=None):
+    """Runs args; returns (wall_s, peak_rss_mib of that process, stdout)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env or ENV)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(args), proc.returncode, err.decode(errors="replace")))
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def start(args, ready):
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV)
+    line = proc.stdout.readline().decode()
+    if ready not in line:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("%s did not start: %r" % (args[0], line))
+    # Keep reading: a server blocked on a full stdout pipe stops answering.
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return proc, line
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def median_run(runs):
+    """The run of median wall time."""
+    return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+
+
+def hgrpc_figures(hgrpc, hgrpcd, repo, work, rounds):
+    proc, line = start([hgrpcd, "--repo", repo, "--listen", "127.0.0.1", "--port", "0", "--access-log", "off"],
+                       "listening on")
+    port = int(line.strip().rsplit(":", 1)[1])
+    proxy = CountingProxy(port)
+    try:
+        runs = []
+        for i in range(rounds):
+            dest = os.path.join(work, "hgrpc-%d" % i)
+            wall, rss, out = run_measured([hgrpc, "--quiet", "clone", "-U", "--json",
+                                           "http://127.0.0.1:%d/" % port, dest])
+            summary = json.loads(out)
+            runs.append({"wall_s": round(wall, 3), "peak_rss_mib": round(rss, 1), "summary": summary})
+            shutil.rmtree(dest)
+        best = median_run(runs)
+        dest = os.path.join(work, "hgrpc-wire")
+        run_measured([hgrpc, "--quiet", "clone", "-U", "http://127.0.0.1:%d/" % proxy.port, dest])
+        shutil.rmtree(dest)
+        wire = proxy.take()
+        # The fewest bytes hgrpc can ask for: everything recompressed into
+        # one zstd stream (more server CPU than the stored chunks spliced).
+        dest = os.path.join(work, "hgrpc-wire-zstd")
+        run_measured([hgrpc, "--quiet", "clone", "-U", "--encoding", "zstd-8mb",
+                      "http://127.0.0.1:%d/" % proxy.port, dest])
+        shutil.rmtree(dest)
+        wire_zstd = proxy.take()
+        s = best["summary"]
+        return {"wall_s": best["wall_s"], "walls_s": [r["wall_s"] for r in runs],
+                "peak_rss_mib": best["peak_rss_mib"], "peak_rss_mib_max": max(r["peak_rss_mib"] for r in runs),
+                "changesets": s["changesets"], "file_revisions": s["file_revisions"], "requests": s["requests"],
+                "response_bytes": s["response_bytes"], "request_bytes": s["request_bytes"],
+                "cpu_s": s["cpu_s"], "stages": s["stages"], "client_wall_s": s["wall_s"],
+                "wire_bytes_down": wire["down"], "wire_bytes_up": wire["up"],
+                "wire_bytes_zstd_8mb": wire_zstd["down"] + wire_zstd["up"]}
+    finally:
+        proxy.close()
+        stop(proc)
+
+
+def hg_figures(repo, work, rounds):
+    port = free_port()
+    proc, _ = start(["hg", "serve", "-R", repo, "-a", "127.0.0.1", "-p", str(port), "--config",
+                     "server.uncompressed=true", "--config", "ui.verbose=true"], "listening at")
+    proxy = CountingProxy(port)
+    try:
+        out = {}
+        for kind, extra in (("clone", []), ("stream", ["--stream"])):
+            runs = []
+            for i in range(rounds):
+                dest = os.path.join(work, "hg-%s-%d" % (kind, i))
+                wall, rss, _ = run_measured(["hg", "clone", "-q", "-U", *extra, "http://127.0.0.1:%d/" % port, dest])
+                runs.append({"wall_s": round(wall, 3), "peak_rss_mib": round(rss, 1)})
+                shutil.rmtree(dest)
+            best = median_run(runs)
+            dest = os.path.join(work, "hg-%s-wire" % kind)
+            run_measured(["hg", "clone", "-q", "-U", *extra, "http://127.0.0.1:%d/" % proxy.port, dest])
+            shutil.rmtree(dest)
+            wire = proxy.take()
+            out[kind] = {"wall_s": best["wall_s"], "walls_s": [r["wall_s"] for r in runs],
+                         "peak_rss_mib": best["peak_rss_mib"],
+                         "wire_bytes_down": wire["down"], "wire_bytes_up": wire["up"]}
+        return out
+    finally:
+        proxy.close()
+        stop(proc)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("hgrpc")
+    p.add_argument("hgrpcd")
+    p.add_argument("repo")
+    p.add_argument("--rounds", type=int, default=3, help="clones of each kind; the median wall is kept")
+    p.add_argument("--json")
+    p.add_argument("--no-baseline", action="store_true", help="hgrpc clone alone (e.g. its RSS on a larger repository)")
+    a = p.parse_args()
+    work = tempfile.mkdtemp(prefix="client-clone-bench-")
+    try:
+        ours = hgrpc_figures(a.hgrpc, a.hgrpcd, a.repo, work, a.rounds)
+        theirs = None if a.no_baseline else hg_figures(a.repo, work, a.rounds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result = {"repo": a.repo, "hgrpc": ours}
+    if theirs is not None:
+        wire = lambda f: f["wire_bytes_down"] + f["wire_bytes_up"]
+        result.update({"hg": theirs, "ratios": {
+            "wall_vs_hg_clone": round(ours["wall_s"] / theirs["clone"]["wall_s"], 3),
+            "wall_vs_hg_stream": round(ours["wall_s"] / theirs["stream"]["wall_s"], 3),
+            "wire_bytes_vs_hg_clone": round(wire(ours) / wire(theirs["clone"]), 3),
+            "wire_bytes_vs_hg_stream": round(wire(ours) / wire(theirs["stream"]), 3),
+            "wire_bytes_zstd_8mb_vs_hg_clone": round(ours["wire_bytes_zstd_8mb"] / wire(theirs["clone"]), 3)}})
+    text = json.dumps(result, indent=1, sort_keys=True)
+    if a.json:
+        with open(a.json, "w") as fh:
+            fh.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
