@@ -137,6 +137,10 @@ inline srv::ResponseCache* test_cache() {
         o.ttl = std::chrono::seconds(600);
         return std::make_unique<srv::RedisTier>(o);
       }());
+      static const pid_t owner = ::getpid();
+      // A forked child (the killed-pull tests) has no tier writer thread and
+      // would share the parent's Redis connections: it answers uncached.
+      if (::getpid() != owner) return nullptr;
       return &cache;
     }
   }
