@@ -251,7 +251,9 @@ TEST_CASE("redirect: filesdata is written to DIR/<sha256> and answered with the 
   // A zstd-8mb-frames response stream: the blob is the same plain CBOR (no
   // spliced stored frames), the status map arrives encoded.
   srv::RedirectStore zstd_store({target_in(dir)}, 1024);
-  fr::ClientReactor reactor(fr::ClientReactorOptions{.content_encodings = {fr::Encoding::Zstd8mbFrames}});
+  fr::ClientReactorOptions frames_only;
+  frames_only.content_encodings = {fr::Encoding::Zstd8mbFrames};
+  fr::ClientReactor reactor(frames_only);
   fr::Bytes body;
   REQUIRE(reactor.call_command("filesdata", args, body, std::nullopt, redirect_request()));
   fr::Bytes out;
