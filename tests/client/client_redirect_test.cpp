@@ -230,8 +230,8 @@ TEST_CASE("hgrpc clone through content redirects served by nginx") {
   // filesdata. One byte of it changed on disk (same size: the server still
   // points there).
   std::vector<fs::path> fresh;
-  for (const auto& p : blobs_in(blobs)) {
-    if (std::find(all_blobs.begin(), all_blobs.end(), p) == all_blobs.end()) fresh.push_back(p);
+  for (const auto& blob : blobs_in(blobs)) {
+    if (std::find(all_blobs.begin(), all_blobs.end(), blob) == all_blobs.end()) fresh.push_back(blob);
   }
   REQUIRE(fresh.size() == 1);
   {
