@@ -33,13 +33,11 @@ import tempfile
 import threading
 import time
 
+# Starting and stopping servers as the server-side clone bench does.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clone_bench import free_port, start, stop  # noqa: E402
+
 ENV = dict(os.environ, HGRCPATH="", HGPLAIN="1", HGUSER="bench")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class CountingProxy:
@@ -113,27 +111,6 @@ def run_measured(args, env=None):
     if proc.returncode != 0:
         raise RuntimeError("%s failed (%d): %s" % (" ".join(args), proc.returncode, err.decode(errors="replace")))
     return wall, usage.ru_maxrss / 1024, out
-
-
-def start(args, ready):
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV)
-    line = proc.stdout.readline().decode()
-    if ready not in line:
-        proc.kill()
-        proc.wait()
-        raise RuntimeError("%s did not start: %r" % (args[0], line))
-    # Keep reading: a server blocked on a full stdout pipe stops answering.
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    return proc, line
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def median_run(runs):

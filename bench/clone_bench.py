@@ -181,6 +181,7 @@ def start(args, ready):
     line = proc.stdout.readline().decode()
     if ready not in line:
         proc.kill()
+        proc.wait()
         raise RuntimeError("%s did not start: %r" % (args[0], line))
     # Keep reading: a server blocked on a full stdout pipe (hg serve's access
     # log) stops answering.
