@@ -29,10 +29,18 @@ namespace fr = hgrpc::framing;
 using Clock = std::chrono::steady_clock;
 
 // Sanitizer builds hold more memory (shadow, ASan's quarantine of freed
-// blocks): memory bounds are multiplied by this.
-#if defined(__SANITIZE_THREAD__)
+// blocks): memory bounds are multiplied by this. g++ defines __SANITIZE_*__;
+// clang-14, which scripts/sanitize uses, only answers __has_feature.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HGRPC_TEST_TSAN 1
+#elif __has_feature(address_sanitizer)
+#define HGRPC_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(HGRPC_TEST_TSAN)
 inline constexpr long kMemoryFactor = 6;
-#elif defined(__SANITIZE_ADDRESS__)
+#elif defined(__SANITIZE_ADDRESS__) || defined(HGRPC_TEST_ASAN)
 inline constexpr long kMemoryFactor = 4;
 #else
 inline constexpr long kMemoryFactor = 1;
