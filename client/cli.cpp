@@ -367,7 +367,7 @@ FetchProgress draw_on(ProgressLine& progress) {
   };
 }
 
-// --revlog-cache-bytes and --max-open-filelogs of clone and pull.
+// --revlog-cache-bytes, --max-open-filelogs and the writer threads of clone and pull.
 void add_writer_options(CLI::App* sub, WriterLimits& limits) {
   sub->add_option("--revlog-cache-bytes", limits.revlog_cache_bytes,
                   "Recent full texts (delta bases) kept per revlog written, in bytes")
@@ -375,6 +375,15 @@ void add_writer_options(CLI::App* sub, WriterLimits& limits) {
       ->capture_default_str();
   sub->add_option("--max-open-filelogs", limits.max_open_filelogs, "Filelogs kept open at once while writing")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
+  sub->add_option("--write-threads", limits.write_threads,
+                  "Threads writing filelogs while the responses are read, plus one for the manifest log (0: the "
+                  "reader writes everything; at most --max-open-filelogs are used)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{64}))
+      ->capture_default_str();
+  sub->add_option("--write-queue-bytes", limits.write_queue_bytes,
+                  "Received revisions each writer thread may hold queued, in bytes")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
 }
 
@@ -425,7 +434,8 @@ int cmd_clone(const GlobalOptions& g, const CloneCliOptions& c) {
              {"bytes_from_server", transport->bytes_from_server()},
              {"bytes_from_redirects", transport->bytes_from_redirects()},
              {"checked_out_files", summary->checked_out_files},
-             {"checked_out", summary->checked_out_node.empty() ? json(nullptr) : json(summary->checked_out_node)}};
+             {"checked_out", summary->checked_out_node.empty() ? json(nullptr) : json(summary->checked_out_node)},
+             {"write_threads", c.writer.threads()}};
     clock.add_to(out, *transport);
     print_line(out.dump());
   } else if (!g.quiet) {
@@ -514,7 +524,8 @@ int cmd_pull(const GlobalOptions& g, const PullCliOptions& c) {
              {"common_heads", summary->common_heads},
              {"phase_changes", summary->phase_changes},
              {"bookmarks", summary->bookmark_messages},
-             {"recovered", summary->recovered}};
+             {"recovered", summary->recovered},
+             {"write_threads", c.writer.threads()}};
     clock.add_to(out, *transport);
     print_line(out.dump());
   } else if (!g.quiet) {

@@ -55,6 +55,8 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
   FetchOptions fetch_options;
   fetch_options.on_progress = options.on_progress;
   fetch_options.spool_dir = root / ".hg";
+  fetch_options.write_threads = options.writer.threads();
+  fetch_options.write_queue_bytes = options.writer.write_queue_bytes;
   auto fetched = fetch_changesets(exchange, descriptor, *writer, {}, *heads, fetch_options, fetch_summary);
   if (!fetched) return hgrpc::unexpected<ClientError>(fetched.error());
 

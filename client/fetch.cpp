@@ -1,10 +1,12 @@
 #include "client/fetch.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 
 #include "client/revision_stream.hpp"
+#include "client/write_lanes.hpp"
 #include "store/stage_clock.hpp"
 
 namespace hgrpc::client {
@@ -37,6 +39,25 @@ ClientResult<void> call_streaming(const Exchange& exchange, FetchSummary& summar
   if (!outcomes) return hgrpc::unexpected<ClientError>(outcomes.error());
   return stream.finish();
 }
+
+// A received revision queued for a writer thread: its data is copied out
+// of the decoded value, which the reader reuses.
+struct QueuedRevision {
+  store::IncomingRevision revision;
+  store::Bytes data;
+
+  explicit QueuedRevision(const store::IncomingRevision& in) : revision(in), data(in.data.begin(), in.data.end()) {}
+  const store::IncomingRevision& view() {
+    revision.data = store::ByteView(data.data(), data.size());
+    return revision;
+  }
+};
+
+// The filelog a write lane has open: only that lane's jobs touch it.
+struct LaneFilelog {
+  std::string path;
+  store::RevlogWriter* log = nullptr;
+};
 
 std::vector<Node> slice(const std::vector<Node>& all, std::size_t start, std::size_t size) {
   return std::vector<Node>(all.begin() + static_cast<std::ptrdiff_t>(start),
@@ -150,6 +171,15 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
                                                  FetchSummary& summary) {
   FetchedChangesets fetched;
   if (heads.empty()) return fetched;
+  // Lane 0 writes the manifest log, the others filelogs, so the manifests
+  // are still being written while the files arrive. lane_files is declared
+  // before the lanes, whose jobs use it (the lanes stop first).
+  const std::size_t lane_count = options.write_threads > 0 ? options.write_threads + 1 : 1;
+  std::vector<LaneFilelog> lane_files(lane_count);
+  WriteLanes lanes(options.write_threads > 0 ? lane_count : 0, options.write_queue_bytes);
+  auto file_lane = [&](const std::string& p) {
+    return lane_count == 1 ? 0 : 1 + std::hash<std::string>{}(p) % (lane_count - 1);
+  };
   auto& cl = writer.changelog();
   const int first_rev = cl.size();
   fetched.first_rev = first_rev;
@@ -255,13 +285,19 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
       auto link = manifest_index.find(manifest_order, rev.node);
       if (!link) return protocol_error("manifestdata: node " + store::hex(rev.node) + " was not asked for");
       rev.linkrev = manifest_linkrevs[*link];
-      auto added = writer.manifestlog().add(rev);
-      if (!added) return from_store(added.error());
       summary.manifests += 1;
       report(static_cast<double>(++in_batch) / static_cast<double>(batch.size()), false);
-      return {};
+      // The manifest log is one revlog: always the first lane.
+      return lanes.submit(0, rev.data.size(), [&writer, queued = QueuedRevision(rev)]() mutable -> ClientResult<void> {
+        auto added = writer.manifestlog().add(queued.view());
+        if (!added) return from_store(added.error());
+        return {};
+      });
     });
+    // Not waited for: the manifest lane goes on while the files are read
+    // (its error, if any, is the next submit's or the last wait's).
     if (auto read = call_streaming(exchange, summary, "manifestdata", std::move(margs), stream); !read) {
+      if (auto written = lanes.wait(); !written) return hgrpc::unexpected<ClientError>(written.error());
       return hgrpc::unexpected<ClientError>(read.error());
     }
     steps_done += 1;
@@ -275,41 +311,60 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
                                                {"nodes", node_list(slice(fetched.added, start, files_batch))}}})},
                {"fields", field_set({"linknode", "parents", "revision"})}, {"haveparents", true}};
     std::string path;
-    store::RevlogWriter* filelog = nullptr;
+    std::size_t lane = 0;
     std::uint64_t path_index = 0;
     auto on_path = [&](const std::string& p, std::uint64_t index, std::uint64_t items) -> ClientResult<void> {
       if (items > 0 && paths_seen.insert(p).second) summary.files += 1;
-      // filesdata sends each path's revisions together: the previous path's
-      // filelog is done with, and its text cache would only hold memory.
-      if (filelog && p != path) {
-        if (auto closed = writer.close_filelog(path); !closed) return protocol_error("filesdata: " + closed.error().message);
-        filelog = nullptr;
-      }
-      auto opened = writer.filelog(p);
-      if (!opened) return protocol_error("filesdata: " + opened.error().message);
       path = p;
-      filelog = *opened;
       path_index = index;
-      return {};
+      // A path's revisions (in every batch) go to one lane, which writes
+      // its filelog; filesdata sends each path's revisions together, so the
+      // lane's previous filelog is done with, and its text cache would only
+      // hold memory.
+      lane = file_lane(p);
+      return lanes.submit(lane, 0, [&writer, &slot = lane_files[lane], p]() -> ClientResult<void> {
+        if (slot.log && slot.path != p) {
+          if (auto closed = writer.close_filelog(slot.path); !closed) return protocol_error("filesdata: " + closed.error().message);
+          slot = LaneFilelog{};
+        }
+        auto opened = writer.filelog(p);
+        if (!opened) return protocol_error("filesdata: " + opened.error().message);
+        slot = LaneFilelog{p, *opened};
+        return {};
+      });
     };
     RevisionStream stream = RevisionStream::files(on_path, [&](store::IncomingRevision& rev, const RevisionRecord& record) -> ClientResult<void> {
       summary.revision_bytes += rev.data.size();
       auto link = record.linknode ? fetched.position(*record.linknode) : std::nullopt;
       if (!link) return protocol_error("filesdata: " + path + "@" + store::hex(rev.node) + ": linknode is not a received changeset");
       rev.linkrev = first_rev + static_cast<int>(*link);
-      auto added = filelog->add(rev);
-      if (!added) return from_store(added.error());
       summary.file_revisions += 1;
       report(static_cast<double>(path_index) / static_cast<double>(stream.paths()), false);
-      return {};
+      return lanes.submit(lane, rev.data.size(), [&slot = lane_files[lane], queued = QueuedRevision(rev)]() mutable -> ClientResult<void> {
+        auto added = slot.log->add(queued.view());
+        if (!added) return from_store(added.error());
+        return {};
+      });
     });
-    if (auto read = call_streaming(exchange, summary, "filesdata", std::move(fargs), stream); !read) {
-      return hgrpc::unexpected<ClientError>(read.error());
+    auto read = call_streaming(exchange, summary, "filesdata", std::move(fargs), stream);
+    for (std::size_t l = 0; l < lane_count; ++l) {  // each lane's last filelog
+      (void)lanes.submit(l, 0, [&writer, &slot = lane_files[l]]() -> ClientResult<void> {
+        if (!slot.log) return {};
+        auto closed = writer.close_filelog(slot.path);
+        slot = LaneFilelog{};
+        if (!closed) return protocol_error("filesdata: " + closed.error().message);
+        return {};
+      });
     }
+    if (auto written = lanes.wait(); !written) return hgrpc::unexpected<ClientError>(written.error());
+    if (!read) return hgrpc::unexpected<ClientError>(read.error());
     steps_done += 1;
     report(0, true);
   }
+  if (auto written = lanes.wait(); !written) return hgrpc::unexpected<ClientError>(written.error());
 
+  // The manifest lane, if no files batch waited for it.
+  if (auto written = lanes.wait(); !written) return hgrpc::unexpected<ClientError>(written.error());
   return fetched;
 }
 

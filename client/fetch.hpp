@@ -19,6 +19,7 @@
 // Responses are read as they arrive (client/revision_stream.hpp): every
 // manifest and file revision goes to the writer as soon as its data value
 // is decoded, and no response is held whole.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -125,10 +126,21 @@ std::string progress_counts(const FetchSummary& counts);
 // size. filesdata sends each path's revisions together, and the fetch
 // closes a path's filelog when the next path starts: one filelog is open
 // at a time, 3 x revlog_cache_bytes in all.
+//
+// write_threads writer threads (client/write_lanes.hpp) write filelogs,
+// and one more the manifest log, while the responses are read, each holding
+// up to write_queue_bytes of received revisions and at most one open
+// filelog: the filelog threads are capped at max_open_filelogs, and the
+// texts in memory stay within (max_open_filelogs + 2) x revlog_cache_bytes +
+// (write_threads + 1) x write_queue_bytes. 0 threads: the reader writes, as
+// it reads.
 struct WriterLimits {
   std::uint64_t revlog_cache_bytes = std::uint64_t{8} << 20;
   std::size_t max_open_filelogs = 8;
+  std::size_t write_threads = 2;
+  std::uint64_t write_queue_bytes = std::uint64_t{4} << 20;
   store::RepositoryWriterOptions writer_options() const;
+  std::size_t threads() const { return std::min(write_threads, max_open_filelogs); }
 };
 
 struct FetchOptions {
@@ -137,6 +149,9 @@ struct FetchOptions {
   // Where the changeset texts are spooled (the repository's .hg); empty:
   // the system's temporary directory.
   std::filesystem::path spool_dir;
+  // Writer threads and their queues (see WriterLimits).
+  std::size_t write_threads = 0;
+  std::uint64_t write_queue_bytes = std::uint64_t{4} << 20;
 };
 
 // What changesetdata said besides the revisions.

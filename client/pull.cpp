@@ -291,6 +291,8 @@ ClientResult<PullSummary> pull_repository(const Exchange& exchange, const json& 
   fetch_options.want_phases_and_bookmarks = false;  // from listkeys (see the header)
   fetch_options.on_progress = options.on_progress;
   fetch_options.spool_dir = root / ".hg";
+  fetch_options.write_threads = options.writer.threads();
+  fetch_options.write_queue_bytes = options.writer.write_queue_bytes;
   auto fetched = fetch_changesets(exchange, descriptor, *writer, common, fetch_heads, fetch_options, summary.fetch);
   if (!fetched) return hgrpc::unexpected<ClientError>(fetched.error());
   for (std::size_t i = 0; i < fetched->added.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "client/time_breakdown.hpp"
 
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -11,9 +12,20 @@ namespace hgrpc::client {
 
 using store::Stage;
 
+namespace {
+
+std::uint64_t process_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
 TimeBreakdown::TimeBreakdown() : start_(std::chrono::steady_clock::now()) {
   store::reset_stage_times();
-  cpu_start_ns_ = store::thread_cpu_ns();
+  store::reset_retired_stage_times();
+  cpu_start_ns_ = process_cpu_ns();
 }
 
 std::uint64_t peak_rss_bytes() {
@@ -23,7 +35,10 @@ std::uint64_t peak_rss_bytes() {
 }
 
 void TimeBreakdown::add_to(framing::json& out, const HttpTransport& transport) const {
-  const store::StageTimes t = store::stage_times();
+  store::StageTimes t = store::stage_times();
+  const store::StageTimes workers = store::retired_stage_times();
+  for (std::size_t i = 0; i < store::kStageCount; ++i) t.wall_ns[i] += workers.wall_ns[i];
+  t.network_cpu_ns += workers.network_cpu_ns;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   auto s = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e9; };
   // The network stage's CPU is the HTTP client's work; the rest of its wall
@@ -31,7 +46,7 @@ void TimeBreakdown::add_to(framing::json& out, const HttpTransport& transport) c
   const std::uint64_t network = t.at(Stage::Network);
   const std::uint64_t http = std::min(network, t.network_cpu_ns);
   out["wall_s"] = wall;
-  out["cpu_s"] = s(store::thread_cpu_ns() - cpu_start_ns_);
+  out["cpu_s"] = s(process_cpu_ns() - cpu_start_ns_);
   out["response_bytes"] = transport.response_bytes();
   out["request_bytes"] = transport.request_bytes();
   out["peak_rss_bytes"] = peak_rss_bytes();
@@ -41,6 +56,7 @@ void TimeBreakdown::add_to(framing::json& out, const HttpTransport& transport) c
                                 {"patch", s(t.at(Stage::Patch))},
                                 {"hash", s(t.at(Stage::Hash))},
                                 {"revlog_write", s(t.at(Stage::Write))},
+                                {"write_wait", s(t.at(Stage::WriteWait))},
                                 {"checkout", s(t.at(Stage::Checkout))},
                                 {"other", s(t.at(Stage::Other))}};
 }

@@ -1,10 +1,13 @@
 #pragma once
 // The keys of `hgrpc clone --json` and `hgrpc pull --json` that say where
 // the time went (store/stage_clock.hpp) and what crossed the wire:
-//   wall_s, cpu_s (this thread's CPU), response_bytes, request_bytes
-//   (HTTP bodies), peak_rss_bytes (the process's VmHWM), and stages
-//   {network_wait, http, decode, patch, hash, revlog_write, checkout, other}
-//   in seconds, which add up to at most wall_s.
+//   wall_s, cpu_s (the process's CPU, every thread), response_bytes,
+//   request_bytes (HTTP bodies), peak_rss_bytes (the process's VmHWM), and
+//   stages {network_wait, http, decode, patch, hash, revlog_write,
+//   write_wait, checkout, other} in seconds: the command's thread and the
+//   fetch's writer threads (client/write_lanes.hpp) summed, so they add up
+//   to at most wall_s times the threads (write_wait is the reader waiting
+//   for the writers; the writers' idle time is in no stage).
 #include <chrono>
 #include <cstdint>
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <mutex>
 #include <set>
 
 #include "store/bookmarks.hpp"
@@ -22,6 +23,7 @@ struct RepositoryWriter::State {
   bool generaldelta = true;
   std::optional<RevlogWriter> changelog;
   std::optional<RevlogWriter> manifestlog;
+  std::mutex filelogs_mutex;  // filelog() and close_filelog() come from the fetch's writer threads
   std::map<std::string, RevlogWriter> filelogs;
   std::deque<std::string> filelog_order;  // oldest first, for closing
   std::set<std::string> fncache;          // entries as stored (encodedir'd)
@@ -99,6 +101,7 @@ Result<void> RepositoryWriter::note_fncache(const std::string& path, const Revlo
 
 Result<RevlogWriter*> RepositoryWriter::filelog(const std::string& path) {
   State& s = *state_;
+  std::lock_guard lock(s.filelogs_mutex);
   if (auto it = s.filelogs.find(path); it != s.filelogs.end()) return &it->second;
   if (auto valid = validate_tracked_path(path); !valid) return hgrpc::unexpected<Error>(valid.error());
   while (!s.filelog_order.empty() && s.filelogs.size() >= std::max<std::size_t>(s.options.max_open_filelogs, 1)) {
@@ -117,6 +120,7 @@ Result<RevlogWriter*> RepositoryWriter::filelog(const std::string& path) {
 
 Result<void> RepositoryWriter::close_filelog(const std::string& path) {
   State& s = *state_;
+  std::lock_guard lock(s.filelogs_mutex);
   auto it = s.filelogs.find(path);
   if (it == s.filelogs.end()) return {};
   if (auto n = note_fncache(it->first, it->second); !n) return n;
@@ -148,6 +152,9 @@ Result<void> RepositoryWriter::commit() {
     if (auto n = note_fncache(path, writer); !n) return n;
   }
   const fs::path& store = s.layout.store_dir;
+  // In a fixed order whatever order the writer threads closed filelogs in
+  // (Mercurial reads fncache as a set).
+  std::sort(s.fncache_added.begin(), s.fncache_added.end());
   if (!s.fncache_added.empty()) {
     if (auto t = s.tx->track_append("fncache"); !t) return t;
     auto file = AppendFile::open(store / "fncache");

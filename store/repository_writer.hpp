@@ -46,6 +46,11 @@ class RepositoryWriter {
   // Closes the filelog of `path` if it is open (fncache entries noted, its
   // writer and text cache freed); filelog(path) opens it again. A fetch
   // closes each path's filelog once that path's revisions are written.
+  //
+  // filelog() and close_filelog() may be called from several threads, each
+  // filelog then used by one thread at a time; the caller keeps fewer
+  // filelogs open than max_open_filelogs (opening one past it closes the
+  // oldest, which must not be in use).
   Result<void> close_filelog(const std::string& path);
 
   // Replaced at commit (phaseroots unchanged if never called).

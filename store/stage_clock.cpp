@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <mutex>
 
 namespace hgrpc::store {
 namespace {
@@ -54,6 +55,29 @@ StageTimes stage_times() {
   StageTimes t = tl_clock.totals;
   if (running == Stage::Network) t.network_cpu_ns += thread_cpu_ns() - tl_clock.cpu_since;
   return t;
+}
+
+namespace {
+std::mutex retired_mutex;
+StageTimes retired;
+}  // namespace
+
+void retire_stage_times() {
+  StageTimes t = stage_times();
+  t.wall_ns[static_cast<std::size_t>(Stage::Other)] = 0;
+  std::lock_guard lock(retired_mutex);
+  for (std::size_t i = 0; i < kStageCount; ++i) retired.wall_ns[i] += t.wall_ns[i];
+  retired.network_cpu_ns += t.network_cpu_ns;
+}
+
+StageTimes retired_stage_times() {
+  std::lock_guard lock(retired_mutex);
+  return retired;
+}
+
+void reset_retired_stage_times() {
+  std::lock_guard lock(retired_mutex);
+  retired = StageTimes{};
 }
 
 StageScope::StageScope(Stage stage) : previous_(switch_to(stage)) {}

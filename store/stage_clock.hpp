@@ -21,8 +21,9 @@ enum class Stage : std::uint8_t {
   Hash,      // SHA-1 of received revisions
   Write,     // revlog writing: deltas, chunk compression, file writes, commit
   Checkout,  // the working copy and dirstate
+  WriteWait, // the reader waiting for the writer threads (their queues full, or draining)
 };
-inline constexpr std::size_t kStageCount = 7;
+inline constexpr std::size_t kStageCount = 8;
 
 struct StageTimes {
   std::array<std::uint64_t, kStageCount> wall_ns{};
@@ -34,6 +35,13 @@ struct StageTimes {
 void reset_stage_times();
 // This thread's times so far (the running stage's time included).
 StageTimes stage_times();
+// A worker thread, before it ends, adds its times (all but Stage::Other,
+// which is its idle time) to the process's retired times; a command reports
+// its own thread's times plus those. reset_retired_stage_times() starts them
+// afresh.
+void retire_stage_times();
+StageTimes retired_stage_times();
+void reset_retired_stage_times();
 // This thread's CPU time (CLOCK_THREAD_CPUTIME_ID), in ns.
 std::uint64_t thread_cpu_ns();
 

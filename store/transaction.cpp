@@ -193,6 +193,11 @@ Result<void> Transaction::record(const std::string& line) {
 }
 
 Result<void> Transaction::track_append(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  return track_append_locked(path);
+}
+
+Result<void> Transaction::track_append_locked(const std::string& path) {
   if (tracked_.contains(path)) return {};
   std::error_code ec;
   auto size = fs::file_size(store_dir_ / path, ec);
@@ -205,7 +210,8 @@ Result<void> Transaction::track_append(const std::string& path) {
 
 Result<void> Transaction::track_split(const std::string& index, const std::string& data,
                                       std::uint64_t inline_size, int revs) {
-  if (auto r = track_append(index); !r) return r;
+  std::lock_guard lock(mutex_);
+  if (auto r = track_append_locked(index); !r) return r;
   if (auto r = record("split" + std::string(1, '\0') + index + '\0' + data + '\0' + std::to_string(inline_size) +
                       '\0' + std::to_string(revs));
       !r) {
@@ -216,6 +222,7 @@ Result<void> Transaction::track_split(const std::string& index, const std::strin
 }
 
 Result<void> Transaction::track_replace(const std::string& path) {
+  std::lock_guard lock(mutex_);
   if (tracked_.contains(path)) return {};
   std::string backup;
   if (fs::exists(store_dir_ / path)) {

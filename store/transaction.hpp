@@ -25,6 +25,7 @@
 // directory.
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -44,6 +45,9 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   ~Transaction();  // rolls back unless committed
 
+  // The track_* calls may come from several threads at once (the writers
+  // of different revlogs); commit and rollback from one, after them.
+  //
   // Records `path`'s size (or that it does not exist) before its first
   // change in this transaction. Later calls for the same path do nothing.
   Result<void> track_append(const std::string& path);
@@ -61,6 +65,9 @@ class Transaction {
  private:
   explicit Transaction(std::filesystem::path store_dir) : store_dir_(std::move(store_dir)) {}
   Result<void> record(const std::string& line);
+  Result<void> track_append_locked(const std::string& path);
+
+  std::mutex mutex_;  // guards the journal and tracked_ for the track_* calls
 
   std::filesystem::path store_dir_;
   int journal_fd_ = -1;

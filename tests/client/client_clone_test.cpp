@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -155,6 +156,64 @@ TEST_CASE("hgrpc clone: the smallest writer limits (no text cache, one open file
   auto zero = run_hgrpc({"clone", "--max-open-filelogs", "0", server.url(), (dir.path() / "never").string()});
   CHECK(zero.exit_code == 2);
   CHECK(zero.err.find("--max-open-filelogs: Value 0 not in range 1 to 100000") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path() / "never"));
+}
+
+// The files of a clone's store, by path: the same however many threads
+// wrote them (fncache is written sorted).
+std::map<std::string, std::string> store_files(const fs::path& repo) {
+  std::map<std::string, std::string> files;
+  const fs::path store = repo / ".hg" / "store";
+  for (const auto& e : fs::recursive_directory_iterator(store)) {
+    if (e.is_regular_file()) files[fs::relative(e.path(), store).string()] = slurp(e.path().string());
+  }
+  return files;
+}
+
+TEST_CASE("hgrpc clone: with 0, 1 and 5 writer threads the store is byte for byte the same") {
+  TempDir dir;
+  fs::path src = dir.path() / "src";
+  make_source(src);
+  for (int i = 0; i < 12; ++i) {  // more paths than lanes, in several directories
+    const fs::path sub = src / fs::path("d").concat(std::to_string(i % 3));
+    fs::create_directories(sub);
+    spit((sub / fs::path("f").concat(std::to_string(i))).string(), std::string(static_cast<std::size_t>(100 + i), 'x'));
+  }
+  hg(src, "commit -q -A -m many -d '1700014400 0'");
+  Server server({"--repo", src.string()});
+  std::map<std::string, std::string> first;
+  for (const char* threads : {"0", "1", "5"}) {
+    CAPTURE(threads);
+    fs::path dest = dir.path() / (std::string("dest") + threads);
+    auto r = run_hgrpc({"clone", "-U", "--json", "--write-threads", threads, server.url(), dest.string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    json summary = json::parse(r.out);
+    CHECK(summary.at("write_threads") == std::stoi(threads));
+    check_time_breakdown(summary);
+    auto files = store_files(dest);
+    CHECK(files.size() > 20);
+    if (first.empty()) {
+      first = files;
+      continue;
+    }
+    CHECK(files.size() == first.size());
+    for (const auto& entry : first) {
+      const std::string& name = entry.first;
+      CAPTURE(name);
+      REQUIRE(files.contains(name));
+      CHECK(files.at(name) == entry.second);
+    }
+  }
+  // At most --max-open-filelogs threads write filelogs.
+  auto r = run_hgrpc({"--quiet", "clone", "-U", "--json", "--write-threads", "5", "--max-open-filelogs", "2",
+                      server.url(), (dir.path() / "capped").string()});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(json::parse(r.out).at("write_threads") == 2);
+  CHECK(store_files(dir.path() / "capped") == first);
+
+  auto too_many = run_hgrpc({"clone", "--write-threads", "65", server.url(), (dir.path() / "never").string()});
+  CHECK(too_many.exit_code == 2);
+  CHECK(too_many.err.find("--write-threads: Value 65 not in range 0 to 64") != std::string::npos);
   CHECK_FALSE(fs::exists(dir.path() / "never"));
 }
 

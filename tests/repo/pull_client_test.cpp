@@ -300,13 +300,17 @@ TEST_CASE("pull: a killed pull leaves a journal and its locks: the next pull rol
   pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    // Dies when asked for files: manifests are written, the changelog not yet.
+    // Dies when asked for files: manifests are written, the changelog not
+    // yet. (With writer threads the manifest log could still be on its way
+    // when filesdata is asked for: the reader writes here.)
     auto inner = in_process(served.registry);
     cl::Exchange dying = [inner](const std::vector<cl::Call>& calls) {
       if (calls[0].command == "filesdata") ::_exit(0);
       return inner(calls);
     };
-    (void)cl::pull_repository(dying, served.descriptor, dest, pull_options());
+    cl::PullOptions options = pull_options();
+    options.writer.write_threads = 0;
+    (void)cl::pull_repository(dying, served.descriptor, dest, options);
     ::_exit(1);
   }
   int status = 0;
@@ -377,36 +381,46 @@ TEST_CASE("pull: a server breaking off in the middle of a filesdata answer leave
 }
 
 TEST_CASE("pull: killed (SIGKILL) in the middle of a filesdata answer: the next pull rolls back the appended revisions") {
-  Cloned setup("pull-sigkill");
-  const fs::path &dest = setup.dest, &ref = setup.ref;
-  make_later(setup.src);
-  const auto before = listing(dest);
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    auto dying = cut_in_filesdata(setup.served.registry, kAfterFirstPath, []() -> cl::ClientResult<std::vector<cl::Outcome>> {
-      ::raise(SIGKILL);
-      std::abort();
-    });
-    (void)cl::pull_repository(dying, setup.served.descriptor, dest, pull_options());
-    ::_exit(1);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFSIGNALED(status));
-  CHECK(WTERMSIG(status) == SIGKILL);
-  const auto killed = listing(dest);
-  CHECK(killed.contains(".hg/store/hgrpc-journal"));
-  CHECK(killed.at(".hg/store/data/a.txt.i") != before.at(".hg/store/data/a.txt.i"));  // appended before the kill
-  CHECK_FALSE(killed.contains(".hg/store/data/c.txt.i"));  // its revision never came
-  CHECK(killed.at(".hg/store/00changelog.i") == before.at(".hg/store/00changelog.i"));
+  // Written by the reader (0), a.txt's revision is on disk when the kill
+  // comes; with writer threads (2) it may or may not be, and the next pull
+  // recovers either way.
+  for (const std::size_t write_threads : {std::size_t{0}, std::size_t{2}}) {
+    CAPTURE(write_threads);
+    Cloned setup("pull-sigkill");
+    const fs::path &dest = setup.dest, &ref = setup.ref;
+    make_later(setup.src);
+    const auto before = listing(dest);
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      auto dying = cut_in_filesdata(setup.served.registry, kAfterFirstPath, []() -> cl::ClientResult<std::vector<cl::Outcome>> {
+        ::raise(SIGKILL);
+        std::abort();
+      });
+      cl::PullOptions options = pull_options();
+      options.writer.write_threads = write_threads;
+      (void)cl::pull_repository(dying, setup.served.descriptor, dest, options);
+      ::_exit(1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+    const auto killed = listing(dest);
+    CHECK(killed.contains(".hg/store/hgrpc-journal"));
+    if (write_threads == 0) {
+      CHECK(killed.at(".hg/store/data/a.txt.i") != before.at(".hg/store/data/a.txt.i"));  // appended before the kill
+    }
+    CHECK_FALSE(killed.contains(".hg/store/data/c.txt.i"));  // its revision never came
+    CHECK(killed.at(".hg/store/00changelog.i") == before.at(".hg/store/00changelog.i"));
 
-  auto summary = cl::pull_repository(in_process(setup.served.registry), setup.served.descriptor, dest, pull_options());
-  REQUIRE_MESSAGE(summary.has_value(), summary.error().message);
-  CHECK(summary->recovered);
-  hg(ref, "pull -q");
-  CHECK(compare("store", ref, dest) == "");
-  fs::remove_all(setup.dir);
+    auto summary = cl::pull_repository(in_process(setup.served.registry), setup.served.descriptor, dest, pull_options());
+    REQUIRE_MESSAGE(summary.has_value(), summary.error().message);
+    CHECK(summary->recovered);
+    hg(ref, "pull -q");
+    CHECK(compare("store", ref, dest) == "");
+    fs::remove_all(setup.dir);
+  }
 }
 
 TEST_CASE("pull: a lock a live process holds is waited for: then the error names its holder") {

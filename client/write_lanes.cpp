@@ -1,0 +1,87 @@
+#include "client/write_lanes.hpp"
+
+#include "store/stage_clock.hpp"
+
+namespace hgrpc::client {
+
+WriteLanes::WriteLanes(std::size_t threads, std::uint64_t max_queued_bytes) : max_queued_bytes_(max_queued_bytes) {
+  for (std::size_t i = 0; i < threads; ++i) lanes_.push_back(std::make_unique<Lane>());
+  for (auto& lane : lanes_) lane->thread = std::thread([this, l = lane.get()] { run(*l); });
+}
+
+WriteLanes::~WriteLanes() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  for (auto& lane : lanes_) lane->work.notify_all();
+  for (auto& lane : lanes_) lane->thread.join();
+}
+
+ClientResult<void> WriteLanes::first_error() const {
+  if (error_) return hgrpc::unexpected<ClientError>(*error_);
+  return {};
+}
+
+ClientResult<void> WriteLanes::submit(std::size_t lane_index, std::uint64_t bytes, Job job) {
+  if (lanes_.empty()) {
+    if (error_) return first_error();
+    auto done = job();
+    if (!done) error_ = done.error();
+    return done;
+  }
+  Lane& lane = *lanes_[lane_index % lanes_.size()];
+  std::unique_lock lock(mutex_);
+  if (lane.queued_bytes > 0 && lane.queued_bytes + bytes > max_queued_bytes_ && !error_) {
+    store::StageScope waiting(store::Stage::WriteWait);
+    progress_.wait(lock, [&] { return error_ || lane.queued_bytes == 0 || lane.queued_bytes + bytes <= max_queued_bytes_; });
+  }
+  if (error_) return first_error();
+  lane.queued_bytes += bytes;
+  lane.jobs.emplace_back(bytes, std::move(job));
+  lock.unlock();
+  lane.work.notify_one();
+  return {};
+}
+
+ClientResult<void> WriteLanes::wait() {
+  std::unique_lock lock(mutex_);
+  auto drained = [&] {
+    for (const auto& lane : lanes_) {
+      if (!lane->jobs.empty() || lane->running) return false;
+    }
+    return true;
+  };
+  if (!drained()) {
+    store::StageScope waiting(store::Stage::WriteWait);
+    progress_.wait(lock, drained);
+  }
+  return first_error();
+}
+
+void WriteLanes::run(Lane& lane) {
+  store::reset_stage_times();
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    lane.work.wait(lock, [&] { return stopping_ || !lane.jobs.empty(); });
+    if (stopping_) break;
+    auto [bytes, job] = std::move(lane.jobs.front());
+    lane.jobs.pop_front();
+    lane.running = true;
+    const bool skip = error_.has_value();  // after an error, queued jobs are dropped
+    lock.unlock();
+    ClientResult<void> done;
+    if (!skip) done = job();
+    job = nullptr;  // its data is freed outside the lock
+    lock.lock();
+    lane.running = false;
+    lane.queued_bytes -= bytes;
+    if (!done && !error_) error_ = done.error();
+    progress_.notify_all();
+  }
+  lane.jobs.clear();
+  lock.unlock();
+  store::retire_stage_times();
+}
+
+}  // namespace hgrpc::client

@@ -1,0 +1,66 @@
+#pragma once
+// Revision writing on worker threads, so that reading a response (network,
+// frames, CBOR) and writing revlogs (patch, hash, delta, compression, file
+// creation) overlap and a fetch uses more than one core.
+//
+// A lane is one worker thread with a queue of jobs, run in the order they
+// were submitted; jobs of different lanes run concurrently. The fetch puts
+// everything that touches one revlog on one lane (a filelog's lane is a
+// hash of its path), so a revlog writer is only ever used by one thread.
+//
+// Memory is bounded: submit() blocks while the lane already holds
+// max_queued_bytes of jobs (a job larger than that still runs, alone). The
+// first job to fail stops the lanes: later jobs are dropped, and submit()
+// and wait() return that error. With zero threads there is one lane and
+// submit() runs the job at once on the caller's thread.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "client/errors.hpp"
+
+namespace hgrpc::client {
+
+class WriteLanes {
+ public:
+  using Job = std::move_only_function<ClientResult<void>()>;
+
+  WriteLanes(std::size_t threads, std::uint64_t max_queued_bytes);
+  ~WriteLanes();  // drops what is still queued, waits for running jobs
+  WriteLanes(const WriteLanes&) = delete;
+  WriteLanes& operator=(const WriteLanes&) = delete;
+
+  std::size_t lanes() const { return lanes_.empty() ? 1 : lanes_.size(); }
+  // Queues `job` (which holds `bytes` of data) on lane `lane % lanes()`.
+  // Returns the first error of any job so far.
+  ClientResult<void> submit(std::size_t lane, std::uint64_t bytes, Job job);
+  // Returns once every submitted job has run (or been dropped after an
+  // error): the first error, if any.
+  ClientResult<void> wait();
+
+ private:
+  struct Lane {
+    std::deque<std::pair<std::uint64_t, Job>> jobs;
+    std::uint64_t queued_bytes = 0;  // of jobs queued or running
+    bool running = false;
+    std::condition_variable work;
+    std::thread thread;
+  };
+  void run(Lane& lane);
+  ClientResult<void> first_error() const;  // with mutex_ held
+
+  const std::uint64_t max_queued_bytes_;
+  mutable std::mutex mutex_;
+  std::condition_variable progress_;  // a job ended: room in a queue, or drained
+  std::optional<ClientError> error_;
+  bool stopping_ = false;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+};
+
+}  // namespace hgrpc::client
