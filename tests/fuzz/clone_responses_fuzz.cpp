@@ -43,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   hgrpc::client::CloneOptions options;
   options.source_url = "http://127.0.0.1:1/";
   options.checkout = (size % 2) == 0;
+  options.writer.write_threads = (size / 2) % 3;  // the reader writing, or 1 or 2 writer threads
   auto result = hgrpc::client::clone_repository(replay.exchange(), descriptor(), dest, options);
   std::error_code ec;
   // Whatever happened, nothing beside DEST; DEST only on success.
