@@ -3,16 +3,18 @@
 `hg clone -U http://` and `hg clone -U --stream` from Debian's `hg serve`.
 
   client_clone_bench.py HGRPC HGRPCD REPO [--rounds 3] [--json OUT] [--no-baseline]
+                        [--work-dir DIR]
 
-One run measures, on the same repository:
-1. `hgrpc clone -U --json` from `hgrpcd --repo REPO` (ROUNDS clones, the
-   median by wall time is kept): wall time, the client's peak RSS (ru_maxrss
+One run measures, on the same repository, with hgrpcd --repo REPO and one
+`hg serve -R REPO` (server.uncompressed true) up at once, ROUNDS rounds of
+one clone of each kind in turn (hgrpc, hg clone, hg clone --stream), the
+median by wall time kept per kind:
+1. `hgrpc clone -U --json`: wall time, the client's peak RSS (ru_maxrss
    of the child from wait4, which is its VmHWM), the bytes of HTTP bodies
    (the client's response_bytes/request_bytes) and its time breakdown
    (stages, from --json).
 2. `hg clone -U http://` (its default protocol: a bundle2 changegroup) and
-   `hg clone -U --stream` from one `hg serve -R REPO` (server.uncompressed
-   true), ROUNDS each, the median kept; peak RSS of the hg process likewise.
+   `hg clone -U --stream`: wall time and peak RSS likewise.
 3. Bytes on the wire, the same way for all three: one more clone of each
    through a counting TCP proxy on 127.0.0.1 (bytes in both directions,
    HTTP headers and chunked coding included), and one hgrpc clone with
@@ -118,71 +120,86 @@ def median_run(runs):
     return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
 
 
-def hgrpc_figures(hgrpc, hgrpcd, repo, work, rounds):
-    proc, line = start([hgrpcd, "--repo", repo, "--listen", "127.0.0.1", "--port", "0", "--access-log", "off"],
-                       "listening on")
-    port = int(line.strip().rsplit(":", 1)[1])
-    proxy = CountingProxy(port)
+def clone_round(kind, hgrpc, hgrpc_port, hg_port, dest):
+    """One timed clone of `kind` (hgrpc, clone, stream) into dest, removed after."""
+    if kind == "hgrpc":
+        wall, rss, out = run_measured([hgrpc, "--quiet", "clone", "-U", "--json",
+                                       "http://127.0.0.1:%d/" % hgrpc_port, dest])
+        run = {"wall_s": round(wall, 3), "peak_rss_mib": round(rss, 1), "summary": json.loads(out)}
+    else:
+        extra = ["--stream"] if kind == "stream" else []
+        wall, rss, _ = run_measured(["hg", "clone", "-q", "-U", *extra, "http://127.0.0.1:%d/" % hg_port, dest])
+        run = {"wall_s": round(wall, 3), "peak_rss_mib": round(rss, 1)}
+    shutil.rmtree(dest)
+    return run
+
+
+def measure(hgrpc, hgrpcd, repo, work, rounds, baseline):
+    """Both servers up at once; each round clones with hgrpc, then hg clone,
+    then hg clone --stream, so that a slow patch of the machine (or of its
+    file system) falls on all three rather than on one kind's rounds."""
+    hgrpcd_proc, line = start([hgrpcd, "--repo", repo, "--listen", "127.0.0.1", "--port", "0", "--access-log", "off"],
+                              "listening on")
+    hgrpc_port = int(line.strip().rsplit(":", 1)[1])
+    procs, proxies = [hgrpcd_proc], []
     try:
-        runs = []
+        hg_port = None
+        kinds = ["hgrpc"]
+        if baseline:
+            hg_port = free_port()
+            hg_proc, _ = start(["hg", "serve", "-R", repo, "-a", "127.0.0.1", "-p", str(hg_port), "--config",
+                                "server.uncompressed=true", "--config", "ui.verbose=true"], "listening at")
+            procs.append(hg_proc)
+            kinds += ["clone", "stream"]
+        runs = {k: [] for k in kinds}
         for i in range(rounds):
-            dest = os.path.join(work, "hgrpc-%d" % i)
-            wall, rss, out = run_measured([hgrpc, "--quiet", "clone", "-U", "--json",
-                                           "http://127.0.0.1:%d/" % port, dest])
-            summary = json.loads(out)
-            runs.append({"wall_s": round(wall, 3), "peak_rss_mib": round(rss, 1), "summary": summary})
-            shutil.rmtree(dest)
-        best = median_run(runs)
-        dest = os.path.join(work, "hgrpc-wire")
-        run_measured([hgrpc, "--quiet", "clone", "-U", "http://127.0.0.1:%d/" % proxy.port, dest])
-        shutil.rmtree(dest)
-        wire = proxy.take()
+            for kind in kinds:
+                runs[kind].append(clone_round(kind, hgrpc, hgrpc_port, hg_port, os.path.join(work, "%s-%d" % (kind, i))))
+        # Bytes on the wire, the same way for all: through a counting proxy
+        # (not in the timed clones: its copying would be on the clock).
+        hgrpc_proxy = CountingProxy(hgrpc_port)
+        proxies.append(hgrpc_proxy)
+        wire = {}
+        clone_round("hgrpc", hgrpc, hgrpc_proxy.port, None, os.path.join(work, "hgrpc-wire"))
+        wire["hgrpc"] = hgrpc_proxy.take()
         # The fewest bytes hgrpc can ask for: everything recompressed into
         # one zstd stream (more server CPU than the stored chunks spliced).
         dest = os.path.join(work, "hgrpc-wire-zstd")
         run_measured([hgrpc, "--quiet", "clone", "-U", "--encoding", "zstd-8mb",
-                      "http://127.0.0.1:%d/" % proxy.port, dest])
+                      "http://127.0.0.1:%d/" % hgrpc_proxy.port, dest])
         shutil.rmtree(dest)
-        wire_zstd = proxy.take()
-        s = best["summary"]
-        return {"wall_s": best["wall_s"], "walls_s": [r["wall_s"] for r in runs],
-                "peak_rss_mib": best["peak_rss_mib"], "peak_rss_mib_max": max(r["peak_rss_mib"] for r in runs),
-                "changesets": s["changesets"], "file_revisions": s["file_revisions"], "requests": s["requests"],
-                "response_bytes": s["response_bytes"], "request_bytes": s["request_bytes"],
-                "cpu_s": s["cpu_s"], "stages": s["stages"], "client_wall_s": s["wall_s"],
-                "wire_bytes_down": wire["down"], "wire_bytes_up": wire["up"],
-                "wire_bytes_zstd_8mb": wire_zstd["down"] + wire_zstd["up"]}
+        wire_zstd = hgrpc_proxy.take()
+        if baseline:
+            hg_proxy = CountingProxy(hg_port)
+            proxies.append(hg_proxy)
+            for kind in ("clone", "stream"):
+                clone_round(kind, None, None, hg_proxy.port, os.path.join(work, "%s-wire" % kind))
+                wire[kind] = hg_proxy.take()
     finally:
-        proxy.close()
-        stop(proc)
+        for proxy in proxies:
+            proxy.close()
+        for proc in procs:
+            stop(proc)
 
-
-def hg_figures(repo, work, rounds):
-    port = free_port()
-    proc, _ = start(["hg", "serve", "-R", repo, "-a", "127.0.0.1", "-p", str(port), "--config",
-                     "server.uncompressed=true", "--config", "ui.verbose=true"], "listening at")
-    proxy = CountingProxy(port)
-    try:
-        out = {}
-        for kind, extra in (("clone", []), ("stream", ["--stream"])):
-            runs = []
-            for i in range(rounds):
-                dest = os.path.join(work, "hg-%s-%d" % (kind, i))
-                wall, rss, _ = run_measured(["hg", "clone", "-q", "-U", *extra, "http://127.0.0.1:%d/" % port, dest])
-                runs.append({"wall_s": round(wall, 3), "peak_rss_mib": round(rss, 1)})
-                shutil.rmtree(dest)
-            best = median_run(runs)
-            dest = os.path.join(work, "hg-%s-wire" % kind)
-            run_measured(["hg", "clone", "-q", "-U", *extra, "http://127.0.0.1:%d/" % proxy.port, dest])
-            shutil.rmtree(dest)
-            wire = proxy.take()
-            out[kind] = {"wall_s": best["wall_s"], "walls_s": [r["wall_s"] for r in runs],
-                         "peak_rss_mib": best["peak_rss_mib"],
-                         "wire_bytes_down": wire["down"], "wire_bytes_up": wire["up"]}
-        return out
-    finally:
-        proxy.close()
-        stop(proc)
+    best = median_run(runs["hgrpc"])
+    s = best["summary"]
+    ours = {"wall_s": best["wall_s"], "walls_s": [r["wall_s"] for r in runs["hgrpc"]],
+            "peak_rss_mib": best["peak_rss_mib"], "peak_rss_mib_max": max(r["peak_rss_mib"] for r in runs["hgrpc"]),
+            "changesets": s["changesets"], "file_revisions": s["file_revisions"], "requests": s["requests"],
+            "response_bytes": s["response_bytes"], "request_bytes": s["request_bytes"],
+            "cpu_s": s["cpu_s"], "stages": s["stages"], "client_wall_s": s["wall_s"],
+            "write_threads": s["write_threads"],
+            "wire_bytes_down": wire["hgrpc"]["down"], "wire_bytes_up": wire["hgrpc"]["up"],
+            "wire_bytes_zstd_8mb": wire_zstd["down"] + wire_zstd["up"]}
+    theirs = None
+    if baseline:
+        theirs = {}
+        for kind in ("clone", "stream"):
+            b = median_run(runs[kind])
+            theirs[kind] = {"wall_s": b["wall_s"], "walls_s": [r["wall_s"] for r in runs[kind]],
+                            "peak_rss_mib": b["peak_rss_mib"],
+                            "wire_bytes_down": wire[kind]["down"], "wire_bytes_up": wire[kind]["up"]}
+    return ours, theirs
 
 
 def main():
@@ -193,14 +210,15 @@ def main():
     p.add_argument("--rounds", type=int, default=3, help="clones of each kind; the median wall is kept")
     p.add_argument("--json")
     p.add_argument("--no-baseline", action="store_true", help="hgrpc clone alone (e.g. its RSS on a larger repository)")
+    p.add_argument("--work-dir", help="where the clones are written (default: the system's temporary directory); "
+                   "/dev/shm takes the file system's allocator out of the figures")
     a = p.parse_args()
-    work = tempfile.mkdtemp(prefix="client-clone-bench-")
+    work = tempfile.mkdtemp(prefix="client-clone-bench-", dir=a.work_dir)
     try:
-        ours = hgrpc_figures(a.hgrpc, a.hgrpcd, a.repo, work, a.rounds)
-        theirs = None if a.no_baseline else hg_figures(a.repo, work, a.rounds)
+        ours, theirs = measure(a.hgrpc, a.hgrpcd, a.repo, work, a.rounds, not a.no_baseline)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"repo": a.repo, "hgrpc": ours}
+    result = {"repo": a.repo, "work_dir": os.path.dirname(work), "hgrpc": ours}
     if theirs is not None:
         wire = lambda f: f["wire_bytes_down"] + f["wire_bytes_up"]
         result.update({"hg": theirs, "ratios": {

@@ -57,6 +57,7 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
   fetch_options.spool_dir = root / ".hg";
   fetch_options.write_threads = options.writer.threads();
   fetch_options.write_queue_bytes = options.writer.write_queue_bytes;
+  fetch_options.changelog_with_files = true;  // DEST is a temporary directory until the end
   auto fetched = fetch_changesets(exchange, descriptor, *writer, {}, *heads, fetch_options, fetch_summary);
   if (!fetched) return hgrpc::unexpected<ClientError>(fetched.error());
 
@@ -69,11 +70,11 @@ ClientResult<CloneSummary> fetch_into(const Exchange& exchange, const json& desc
   for (const auto& [name, node] : fetched->bookmarks)
     if (fetched->position(node)) bookmarks.emplace(name, node);
   writer->set_bookmarks(std::move(bookmarks));
-  // Phases and bookmarks, then the changelog (see client/fetch.hpp).
+  // Phases and bookmarks (the changelog was written during the fetch: see
+  // client/fetch.hpp).
   {
     store::StageScope writing(store::Stage::Write);
     if (auto written = writer->write_phases_and_bookmarks(); !written) return from_store(written.error());
-    if (auto appended = append_changesets(*writer, *fetched); !appended) return hgrpc::unexpected<ClientError>(appended.error());
     if (auto committed = writer->commit(); !committed) return from_store(committed.error());
   }
 

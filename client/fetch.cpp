@@ -259,6 +259,12 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   }
   summary.changesets += fetched.added.size();
   summary.manifests_expected += manifest_order.size();
+  if (options.changelog_with_files) {
+    // On the manifest lane, before the manifests: the job reads the spool
+    // and the added nodes, which the reader from now on only looks up in.
+    auto queued = lanes.submit(0, 0, [&writer, &fetched]() { return append_changesets(writer, fetched); });
+    if (!queued) return hgrpc::unexpected<ClientError>(queued.error());
+  }
 
   // Progress: changesetdata, then each batch, one step each.
   const std::size_t manifest_batch = batch_size(descriptor, "manifestdata", 10000);

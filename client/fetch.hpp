@@ -11,7 +11,10 @@
 // never sees a changeset whose manifest or files are not yet there, nor a
 // new draft changeset before its phase root (it would read as public).
 // Readers ignore roots and bookmarks on nodes the changelog lacks. That is
-// what Mercurial's changelog diversion (00changelog.i.a) achieves; here the
+// what Mercurial's changelog diversion (00changelog.i.a) achieves; a clone,
+// whose repository nobody sees before it is renamed into place, lets a
+// writer thread write the changelog while the manifests and files arrive
+// (FetchOptions::changelog_with_files). Otherwise the
 // received changeset texts wait in an unnamed temporary file
 // (client/text_spool.hpp), and their nodes, parents and phases in memory
 // (about 70 bytes a changeset, with the node index).
@@ -149,6 +152,10 @@ struct FetchOptions {
   // Where the changeset texts are spooled (the repository's .hg); empty:
   // the system's temporary directory.
   std::filesystem::path spool_dir;
+  // The changelog is appended by the fetch, on the manifest lane as soon as
+  // changesetdata is read (a clone: see the top of this file), instead of
+  // by append_changesets after it.
+  bool changelog_with_files = false;
   // Writer threads and their queues (see WriterLimits).
   std::size_t write_threads = 0;
   std::uint64_t write_queue_bytes = std::uint64_t{4} << 20;
@@ -172,7 +179,8 @@ struct FetchedChangesets {
 };
 
 // Fetches ::heads - ::roots into `writer` (not committed), all but the
-// changelog. Changesets the repository has already are skipped.
+// changelog unless options.changelog_with_files. Changesets the repository
+// has already are skipped.
 ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const framing::json& descriptor,
                                                  store::RepositoryWriter& writer, const std::vector<store::Node>& roots,
                                                  const std::vector<store::Node>& heads, const FetchOptions& options,

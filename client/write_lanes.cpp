@@ -39,8 +39,11 @@ ClientResult<void> WriteLanes::submit(std::size_t lane_index, std::uint64_t byte
   if (error_) return first_error();
   lane.queued_bytes += bytes;
   lane.jobs.emplace_back(bytes, std::move(job));
+  // A running lane takes the next job by itself: waking it (a system call)
+  // is only needed when it sleeps on an empty queue.
+  const bool asleep = lane.jobs.size() == 1 && !lane.running;
   lock.unlock();
-  lane.work.notify_one();
+  if (asleep) lane.work.notify_one();
   return {};
 }
 

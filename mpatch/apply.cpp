@@ -99,10 +99,10 @@ Result<void> apply_into(ByteView base, std::span<const ByteView> deltas, Bytes& 
     return fail("patched text would be " + std::to_string(size) + " bytes, over the limit of " +
                 std::to_string(limits.max_output_bytes) + " bytes");
 
-  // resize only zeroes bytes the buffer never held, so a reused buffer is
-  // written once, by the copies below.
-  out.resize(static_cast<std::size_t>(size));
   if (kStreamingStores && size >= kStreamingMinBytes) {
+    // resize only zeroes bytes the buffer never held, so a reused buffer is
+    // written once, by the copies below.
+    out.resize(static_cast<std::size_t>(size));
     // A large output: the last composition is written out as a list first,
     // so that the copying loop is short and can fetch literals ahead; its
     // mispredicted branches would otherwise stall the copying.
@@ -113,12 +113,12 @@ Result<void> apply_into(ByteView base, std::span<const ByteView> deltas, Bytes& 
     sink.finish();
     return done;
   }
-  std::uint8_t* o = out.data();
+  // Appended into reserved room: a fresh buffer (a writer's every new text)
+  // is not zeroed first, which resize would do.
+  out.clear();
+  out.reserve(static_cast<std::size_t>(size));
   return copy_out([&](auto& piece) { return walk_pair(*fold, piece); }, size, base,
-                  [&](const std::uint8_t* p, std::size_t n) {
-                    std::memcpy(o, p, n);
-                    o += n;
-                  });
+                  [&](const std::uint8_t* p, std::size_t n) { out.insert(out.end(), p, p + n); });
 }
 
 Result<Bytes> apply(ByteView base, std::span<const ByteView> deltas, const Limits& limits) {
