@@ -141,7 +141,7 @@ struct WriterLimits {
   std::uint64_t revlog_cache_bytes = std::uint64_t{8} << 20;
   std::size_t max_open_filelogs = 8;
   std::size_t write_threads = 2;
-  std::uint64_t write_queue_bytes = std::uint64_t{4} << 20;
+  std::uint64_t write_queue_bytes = std::uint64_t{1} << 20;
   store::RepositoryWriterOptions writer_options() const;
   std::size_t threads() const { return std::min(write_threads, max_open_filelogs); }
 };
@@ -158,7 +158,7 @@ struct FetchOptions {
   bool changelog_with_files = false;
   // Writer threads and their queues (see WriterLimits).
   std::size_t write_threads = 0;
-  std::uint64_t write_queue_bytes = std::uint64_t{4} << 20;
+  std::uint64_t write_queue_bytes = std::uint64_t{1} << 20;
 };
 
 // What changesetdata said besides the revisions.
