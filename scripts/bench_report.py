@@ -329,8 +329,10 @@ def client_clone_targets(t, raw):
     ours, theirs, r = m["hgrpc"], m.get("hg"), m.get("ratios")
     wire = ours["wire_bytes_down"] + ours["wire_bytes_up"]
     if theirs:
-        t.add("hgrpc clone -U of the bench repository from hgrpcd (%d changesets, %d file revisions, %d requests), "
-              "client wall time" % (ours["changesets"], ours["file_revisions"], ours["requests"]),
+        t.add("hgrpc clone -U of the bench repository from hgrpcd (%d changesets, %d file revisions, %d requests, "
+              "%s writer threads; clones written under %s), client wall time"
+              % (ours["changesets"], ours["file_revisions"], ours["requests"], ours.get("write_threads", 0),
+                 m.get("work_dir", "/tmp")),
               ours["wall_s"] * 1000, "ms", "%.3fx hg clone -U http:// (%.0f ms)" % (r["wall_vs_hg_clone"],
               theirs["clone"]["wall_s"] * 1000), "<= 0.33x", verdict(r["wall_vs_hg_clone"] <= 0.33,
               "%.3fx" % r["wall_vs_hg_clone"]))
@@ -352,8 +354,9 @@ def client_clone_targets(t, raw):
           if theirs else "", "<= 128 MiB", verdict(ours["peak_rss_mib"] <= 128, "%.1f MiB" % ours["peak_rss_mib"]))
     st = ours["stages"]
     t.add("  where hgrpc clone's time goes (s): " + ", ".join("%s %.3f" % (k, st[k]) for k in
-          ("network_wait", "http", "decode", "patch", "hash", "revlog_write", "checkout", "other")),
-          ours["client_wall_s"] * 1000, "ms", "CPU %.3f s" % ours["cpu_s"])
+          ("network_wait", "http", "decode", "patch", "hash", "revlog_write", "write_wait", "checkout", "other")
+          if k in st) + " (every thread's, summed)",
+          ours["client_wall_s"] * 1000, "ms", "CPU %.3f s (every thread)" % ours["cpu_s"])
 
 
 def streams_targets(t, raw):
