@@ -262,7 +262,11 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   if (options.changelog_with_files) {
     // On the manifest lane, before the manifests: the job reads the spool
     // and the added nodes, which the reader from now on only looks up in.
-    auto queued = lanes.submit(0, 0, [&writer, &fetched]() { return append_changesets(writer, fetched); });
+    auto queued = lanes.submit(0, 0, [&writer, &fetched]() -> ClientResult<void> {
+      auto appended = append_changesets(writer, fetched);
+      writer.changelog().release_cache();  // nothing more is added to it
+      return appended;
+    });
     if (!queued) return hgrpc::unexpected<ClientError>(queued.error());
   }
 
@@ -308,6 +312,15 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     }
     steps_done += 1;
     report(0, true);
+  }
+
+  // The manifest log's texts are of no use to the files: freed once written.
+  if (auto queued = lanes.submit(0, 0, [&writer]() -> ClientResult<void> {
+        writer.manifestlog().release_cache();
+        return {};
+      });
+      !queued) {
+    return hgrpc::unexpected<ClientError>(queued.error());
   }
 
   // File revisions, in batches of changesets.

@@ -129,6 +129,8 @@ Result<RevlogWriter> RevlogWriter::open(Transaction& tx, std::string index_name,
   return RevlogWriter(std::move(state));
 }
 
+void RevlogWriter::release_cache() { state_->cache.clear(); }
+
 Result<std::shared_ptr<const Bytes>> RevlogWriter::rawtext(int rev) {
   if (rev == kNullRev) return std::make_shared<const Bytes>();
   if (rev < 0 || rev >= size()) return fail(state_->index_name + ": rev " + std::to_string(rev) + " is out of range");

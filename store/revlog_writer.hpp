@@ -79,6 +79,9 @@ class RevlogWriter {
 
   // Verifies and appends one revision; returns its rev.
   Result<int> add(const IncomingRevision& revision);
+  // Frees the cached full texts (delta bases): a writer that adds nothing
+  // for a while; later adds rebuild bases from disk until it fills again.
+  void release_cache();
   // The full rawtext of a rev of this revlog (kNullRev: empty).
   Result<std::shared_ptr<const Bytes>> rawtext(int rev);
 

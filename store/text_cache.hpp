@@ -24,6 +24,14 @@ class TextCache {
     return it->second->second;
   }
 
+  // Drops every text (a writer done with its revlog for now).
+  void clear() {
+    std::lock_guard lock(mutex_);
+    map_.clear();
+    order_.clear();
+    used_ = 0;
+  }
+
   void put(int rev, std::shared_ptr<const Bytes> text) {
     if (text->size() > capacity_) return;
     std::lock_guard lock(mutex_);

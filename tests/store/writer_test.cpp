@@ -217,6 +217,52 @@ TEST_CASE("writer: a received delta is applied to its base and hash-checked befo
   CHECK(w->size() == 2);
 }
 
+TEST_CASE("writer: with its text cache released after every add, deltas are rebuilt from disk and the bytes are the same") {
+  std::map<std::string, Bytes> stores[2];
+  for (int released = 0; released < 2; ++released) {
+    CAPTURE(released);
+    auto dir = scratch_dir(released ? "writer-released" : "writer-cached");
+    auto tx = Transaction::begin(dir);
+    REQUIRE(tx.has_value());
+    auto w = RevlogWriter::open(*tx, "data/a.txt.i", "data/a.txt.d", true);
+    REQUIRE(w.has_value());
+    // Five texts, each a delta against the one before: "line 0\n" .. with one more line each.
+    std::string text;
+    Node previous = kNullNode;
+    static std::deque<Bytes> kept;
+    for (int r = 0; r < 5; ++r) {
+      const std::string before = text;
+      text += "line " + std::to_string(r) + "\n";
+      IncomingRevision in;
+      in.p1 = previous;
+      in.node = hash_revision(previous, kNullNode, bytes(text));
+      in.linkrev = r;
+      if (r == 0) {
+        in.data = kept.emplace_back(bytes(text));
+      } else {
+        // Append at the end of the previous text.
+        const auto at = static_cast<std::uint32_t>(before.size());
+        const std::string added = text.substr(before.size());
+        Bytes delta{static_cast<std::uint8_t>(at >> 24), static_cast<std::uint8_t>(at >> 16), static_cast<std::uint8_t>(at >> 8),
+                    static_cast<std::uint8_t>(at), static_cast<std::uint8_t>(at >> 24), static_cast<std::uint8_t>(at >> 16),
+                    static_cast<std::uint8_t>(at >> 8), static_cast<std::uint8_t>(at), 0, 0, 0,
+                    static_cast<std::uint8_t>(added.size())};
+        delta.insert(delta.end(), added.begin(), added.end());
+        in.delta_base = previous;
+        in.data = kept.emplace_back(delta);
+      }
+      REQUIRE(w->add(in) == r);
+      if (released) w->release_cache();
+      previous = in.node;
+    }
+    CHECK(str(**w->rawtext(4)) == "line 0\nline 1\nline 2\nline 3\nline 4\n");
+    REQUIRE(tx->commit());
+    stores[released] = files_of(dir);
+  }
+  CHECK(stores[0].size() == 1);  // data/a.txt.i, inline
+  CHECK(stores[0] == stores[1]);
+}
+
 TEST_CASE("writer: an interrupted transaction is truncated back, in-process and after a kill") {
   auto dir = scratch_dir("writer-tx");
   fs::path store = dir / "store";
