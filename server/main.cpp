@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   settings.commands.max_nodes = options.max_nodes;
   settings.commands.max_changesets = options.max_changesets;
   settings.commands.max_file_revisions = options.max_file_revisions;
+  settings.commands.splice_min_bytes = options.splice_min_bytes;
   auto mounts = repo::mounts_for(options.repos, base, settings);
   if (!mounts) {
     std::fprintf(stderr, "hgrpcd: %s\n", mounts.error().c_str());

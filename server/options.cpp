@@ -193,6 +193,11 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
   app.add_option("--max-file-revisions", o.max_file_revisions,
                  "File revisions one filesdata request may select")
       ->envname("HGRPCD_MAX_FILE_REVISIONS");
+  app.add_option("--splice-min-bytes", o.splice_min_bytes,
+                 "Stored zstd chunks smaller than this are recompressed into a zstd-8mb-frames response "
+                 "rather than spliced as they are: fewer bytes on the wire for more CPU (0: splice every one)")
+      ->envname("HGRPCD_SPLICE_MIN_BYTES")
+      ->transform(size_unit);
   app.add_option("--cache-bytes", o.cache_bytes,
                  "Memory for cached answers of the repository data commands (changesetdata, "
                  "manifestdata, filedata, filesdata) and the patch commands; 0 turns the cache off")

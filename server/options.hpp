@@ -58,6 +58,7 @@ struct Options {
   std::size_t max_nodes = 1000000;       // nodes in one list argument
   std::size_t max_changesets = 10000000; // changesets one request may select
   std::size_t max_file_revisions = 50000000;  // file revisions one filesdata may select
+  std::uint64_t splice_min_bytes = 0;         // stored zstd chunks spliced from this size (0: all)
   // The response cache (server/response_cache.hpp). 0 bytes: no cache.
   // 64 MiB: a clone of the bench repository (5,000 changesets) takes 38 MiB
   // of it, and a server's peak stays under 96 MiB during a clone.

@@ -68,7 +68,8 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   EmitFields emit{.parents = has_field(fields, "parents"),
                   .revision = has_field(fields, "revision"),
                   .linknode = has_field(fields, "linknode"),
-                  .haveparents = call.args["haveparents"].get<bool>()};
+                  .haveparents = call.args["haveparents"].get<bool>(),
+                  .splice_min_bytes = call.options.splice_min_bytes};
   if (!sink.value(json{{"totalitems", revs.size()}})) return sink_failure(sink);
   return emit_revisions(*log, revs, emit, [&](int rev) { return linknodes.at(rev); }, sink);
 }

@@ -164,7 +164,8 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   const EmitFields emit{.parents = has_field(fields, "parents"),
                         .revision = has_field(fields, "revision"),
                         .linknode = has_field(fields, "linknode"),
-                        .haveparents = haveparents};
+                        .haveparents = haveparents,
+                        .splice_min_bytes = call.options.splice_min_bytes};
   // Requested revs are distinct and served: as many as the changelog has
   // means every changeset.
   if (haveparents && call.options.filesdata_whole_repository_fast_path &&

@@ -58,7 +58,8 @@ RepoError run(const RepoCall& call, RecordSink& sink) {
   EmitFields emit{.parents = has_field(fields, "parents"),
                   .revision = has_field(fields, "revision"),
                   .linknode = false,
-                  .haveparents = call.args["haveparents"].get<bool>()};
+                  .haveparents = call.args["haveparents"].get<bool>(),
+                  .splice_min_bytes = call.options.splice_min_bytes};
   if (!sink.value(json{{"totalitems", revs.size()}})) return sink_failure(sink);
   return emit_revisions(ml, revs, emit, {}, sink);
 }

@@ -30,6 +30,11 @@ struct RepoCommandOptions {
   // Largest .hg/localtags read by lookup (committed .hgtags revisions are
   // bounded by the revlog's max_text_bytes).
   std::uint64_t max_localtags_bytes = std::uint64_t{16} << 20;
+  // Stored zstd chunks smaller than this are not spliced into a
+  // zstd-8mb-frames response but decompressed and recompressed in the
+  // stream, where the stream's context makes them smaller (bench/results.md:
+  // fewer bytes for more server CPU). 0: every spliceable chunk is spliced.
+  std::uint64_t splice_min_bytes = 0;
 };
 
 }  // namespace hgrpc::server::repo

@@ -71,13 +71,21 @@ struct Record {
 // on a sink that splices, as it is when it is a zstd frame the stream can
 // carry (no decompression here, no compression in the output stream); else
 // decompressed.
-RepoError send_stored(const store::Revlog& log, int rev, std::string_view kind, Record record, RecordSink& sink) {
+RepoError send_stored(const store::Revlog& log, int rev, std::string_view kind, Record record,
+                      std::uint64_t splice_min_bytes, RecordSink& sink) {
   record.kind = kind;
   std::optional<store::StoredDelta> delta;
   if (sink.splices()) {
     auto chunk = log.stored_zstd_chunk_or_delta(rev, kSpliceWindowBytes);
     if (!chunk) return store_error(chunk.error());
-    if (auto* z = std::get_if<store::StoredZstdChunk>(&*chunk)) {
+    auto* z = std::get_if<store::StoredZstdChunk>(&*chunk);
+    if (z && z->frame.size() < splice_min_bytes) {  // smaller recompressed in the stream
+      auto d = log.stored_delta(rev);
+      if (!d) return store_error(d.error());
+      chunk->emplace<store::StoredDelta>(std::move(*d));
+      z = nullptr;
+    }
+    if (z) {
       record.size = z->size;
       if (!sink.encoded_value(record.encode()) || !sink.spliced_bytes(std::move(z->frame), z->size))
         return sink_failure(sink);
@@ -137,10 +145,10 @@ RepoError emit_revisions(const store::Revlog& log, std::span<const int> revs, co
     RepoError failed;
     if (client_has(stored_base)) {
       record.delta_base = &log.node(stored_base);
-      failed = send_stored(log, rev, "delta", record, sink);
+      failed = send_stored(log, rev, "delta", record, fields.splice_min_bytes, sink);
     } else if (base == store::kNullRev && stored_base == store::kNullRev && sink.splices()) {
       // A full text stored as one: its chunk is the revision.
-      failed = send_stored(log, rev, "revision", record, sink);
+      failed = send_stored(log, rev, "revision", record, fields.splice_min_bytes, sink);
     } else {
       auto text = log.rawtext(rev);
       if (!text) return store_error(text.error());

@@ -25,6 +25,7 @@ struct EmitFields {
   bool revision = false;
   bool linknode = false;
   bool haveparents = false;
+  std::uint64_t splice_min_bytes = 0;  // RepoCommandOptions::splice_min_bytes
 };
 
 // `revs` ascending and distinct. `linknode(rev)` is called only with

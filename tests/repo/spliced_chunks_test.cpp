@@ -101,6 +101,45 @@ TEST_CASE("repo: a zstd-8mb-frames client gets stored zstd chunks as they are, a
   CHECK(contains(frames.wire, store::Bytes{0x4f, 'z', 's', 't', 'd', '-', '8', 'm', 'b', '-', 'f', 'r', 'a', 'm', 'e', 's'}));
 }
 
+TEST_CASE("repo: --splice-min-bytes: smaller stored chunks are recompressed in the stream, the larger spliced, the values the same") {
+  const json& o = oracle("zstd");
+  std::vector<std::string> nodes;
+  for (const auto& c : o.at("changesets")) nodes.push_back(c.at("node").get<std::string>());
+  const json args{{"revisions", json::array({{{"type", cbor_bytes("changesetexplicit")}, {"nodes", node_list(nodes)}}})},
+                  {"fields", set_of({"linknode", "parents", "revision"})},
+                  {"haveparents", true}};
+  auto chunks = spliceable_chunks("zstd");
+  REQUIRE(chunks.size() >= 3);
+  std::vector<std::size_t> sizes;
+  for (const auto& c : chunks) sizes.push_back(c.size());
+  std::sort(sizes.begin(), sizes.end());
+  REQUIRE(sizes.front() < sizes.back());
+  // Between the smallest and the largest: some chunks on each side.
+  const std::uint64_t min_bytes = sizes.back();
+  repo::RepoCommandOptions options;
+  options.splice_min_bytes = min_bytes;
+  auto reg = registry_for("zstd", options);
+  const auto want = ok(reg, "filesdata", args);
+  srv::ResponseCache own(srv::ResponseCacheOptions{.max_bytes = 1 << 30, .max_entry_bytes = 1 << 30});
+  srv::ResponseCache* cache = test_cache() != nullptr ? &own : nullptr;
+  const Served frames = serve(reg, "filesdata", args,
+                              {fr::Encoding::Zstd8mbFrames, fr::Encoding::Zstd8mb, fr::Encoding::Identity}, cache);
+  CHECK(frames.values == want);
+  std::size_t small = 0, large = 0;
+  for (const auto& c : chunks) {
+    CAPTURE(c.size());
+    if (c.size() < min_bytes) {
+      CHECK_FALSE(contains(frames.wire, c));
+      ++small;
+    } else {
+      CHECK(contains(frames.wire, c));
+      ++large;
+    }
+  }
+  CHECK(small > 0);
+  CHECK(large > 0);
+}
+
 TEST_CASE("repo: a zlib store splices nothing, manifestdata's values are the same either way") {
   const json& o = oracle("zlib");
   auto reg = registry_for("zlib");

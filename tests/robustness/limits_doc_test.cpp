@@ -38,7 +38,8 @@ std::string limits_md() {
 const std::set<std::string> kNotLimits{"help",      "listen",        "port",      "token-file",
                                        "auth-ro",   "trusted-proxy", "log-format",
                                        "access-log", "repo",          "verify-hashes",
-                                       "encodings", "cache-admit", "cache-url",   "redirect-target"};
+                                       "encodings", "cache-admit", "cache-url",   "redirect-target",
+                                       "splice-min-bytes"};
 
 // "--flag TYPE=DEFAULT (Env:...)" on the flag's --help line, as CLI11 prints it.
 std::map<std::string, std::string> help_flags(const std::string& help) {
