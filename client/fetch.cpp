@@ -380,7 +380,6 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     steps_done += 1;
     report(0, true);
   }
-  if (auto written = lanes.wait(); !written) return hgrpc::unexpected<ClientError>(written.error());
 
   // The manifest lane, if no files batch waited for it.
   if (auto written = lanes.wait(); !written) return hgrpc::unexpected<ClientError>(written.error());
