@@ -37,7 +37,7 @@ import time
 
 # Starting and stopping servers as the server-side clone bench does.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clone_bench import free_port, start, stop  # noqa: E402
+from clone_bench import free_port, print_result, start, stop  # noqa: E402
 
 ENV = dict(os.environ, HGRCPATH="", HGPLAIN="1", HGUSER="bench")
 
@@ -227,11 +227,7 @@ def main():
             "wire_bytes_vs_hg_clone": round(wire(ours) / wire(theirs["clone"]), 3),
             "wire_bytes_vs_hg_stream": round(wire(ours) / wire(theirs["stream"]), 3),
             "wire_bytes_zstd_8mb_vs_hg_clone": round(ours["wire_bytes_zstd_8mb"] / wire(theirs["clone"]), 3)}})
-    text = json.dumps(result, indent=1, sort_keys=True)
-    if a.json:
-        with open(a.json, "w") as fh:
-            fh.write(text + "\n")
-    print(text)
+    print_result(result, a.json)
 
 
 if __name__ == "__main__":

@@ -287,6 +287,15 @@ def hg_serve_figures(repo, work):
         stop(proc)
 
 
+def print_result(result, json_path):
+    """Prints the figures as JSON, and writes them to json_path if given."""
+    text = json.dumps(result, indent=1, sort_keys=True)
+    if json_path:
+        with open(json_path, "w") as fh:
+            fh.write(text + "\n")
+    print(text)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("hgrpcd")
@@ -327,11 +336,7 @@ def main():
         "cached_filesdata_cpu_vs_first": ours["cache"]["spliced"]["filesdata"]["ratio"],
         "cached_clone_cpu_vs_first": ours["cache"]["spliced"]["clone"]["ratio"],
         "storm_cpu_vs_one_clone": ours["cache"]["spliced"]["storm"]["ratio_vs_one_uncached_clone"]}})
-    text = json.dumps(result, indent=1, sort_keys=True)
-    if a.json:
-        with open(a.json, "w") as fh:
-            fh.write(text + "\n")
-    print(text)
+    print_result(result, a.json)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 #include "client/time_breakdown.hpp"
 
 #include <sys/resource.h>
-#include <time.h>
 
 #include <algorithm>
 
@@ -12,20 +11,10 @@ namespace hgrpc::client {
 
 using store::Stage;
 
-namespace {
-
-std::uint64_t process_cpu_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-}  // namespace
-
 TimeBreakdown::TimeBreakdown() : start_(std::chrono::steady_clock::now()) {
   store::reset_stage_times();
   store::reset_retired_stage_times();
-  cpu_start_ns_ = process_cpu_ns();
+  cpu_start_ns_ = store::process_cpu_ns();
 }
 
 std::uint64_t peak_rss_bytes() {
@@ -46,7 +35,7 @@ void TimeBreakdown::add_to(framing::json& out, const HttpTransport& transport) c
   const std::uint64_t network = t.at(Stage::Network);
   const std::uint64_t http = std::min(network, t.network_cpu_ns);
   out["wall_s"] = wall;
-  out["cpu_s"] = s(process_cpu_ns() - cpu_start_ns_);
+  out["cpu_s"] = s(store::process_cpu_ns() - cpu_start_ns_);
   out["response_bytes"] = transport.response_bytes();
   out["request_bytes"] = transport.request_bytes();
   out["peak_rss_bytes"] = peak_rss_bytes();

@@ -39,11 +39,16 @@ Stage switch_to(Stage next) {
 
 }  // namespace
 
-std::uint64_t thread_cpu_ns() {
+namespace {
+std::uint64_t cpu_clock_ns(clockid_t clock) {
   timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  ::clock_gettime(clock, &ts);
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
 }
+}  // namespace
+
+std::uint64_t thread_cpu_ns() { return cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
+std::uint64_t process_cpu_ns() { return cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 void reset_stage_times() {
   tl_clock = ThreadClock{};

@@ -44,6 +44,8 @@ StageTimes retired_stage_times();
 void reset_retired_stage_times();
 // This thread's CPU time (CLOCK_THREAD_CPUTIME_ID), in ns.
 std::uint64_t thread_cpu_ns();
+// The process's CPU time, every thread (CLOCK_PROCESS_CPUTIME_ID), in ns.
+std::uint64_t process_cpu_ns();
 
 class StageScope {
  public:
