@@ -206,7 +206,7 @@ void ResponseEmitter::bytes_chunk(ByteView chunk, PlannedFrames& out) {
   push(chunk, out);
 }
 
-void ResponseEmitter::spliced_chunk(Bytes encoded, std::uint64_t decoded_size, PlannedFrames& out) {
+void ResponseEmitter::spliced_chunk(SharedBytes encoded, std::uint64_t decoded_size, PlannedFrames& out) {
   transition(Event::BytesChunk, "spliced_chunk");
   if (state_ == EmitterState::DefiniteBytes) {
     if (decoded_size > bytes_left_) {
@@ -233,7 +233,7 @@ void ResponseEmitter::spliced_chunk(Bytes encoded, std::uint64_t decoded_size, P
   out.push_back(std::move(f));
 }
 
-void ResponseEmitter::pre_encoded(ByteView piece, PlannedFrames& out) {
+void ResponseEmitter::pre_encoded(SharedBytes piece, PlannedFrames& out) {
   state_ = transition(Event::PreEncoded, "pre_encoded");
   status_sent_ = true;  // the pieces hold it
   if (piece.empty()) return;
@@ -243,7 +243,7 @@ void ResponseEmitter::pre_encoded(ByteView piece, PlannedFrames& out) {
   f.type = FrameType::CommandResponse;
   f.flags = command_response_flags::kContinuation;
   f.encode = true;
-  f.spliced.assign(piece.begin(), piece.end());
+  f.spliced = std::move(piece);
   out.push_back(std::move(f));
 }
 

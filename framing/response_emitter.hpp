@@ -127,14 +127,14 @@ class ResponseEmitter {
   // buffered raw bytes and it go out in one planned frame whose `spliced`
   // is `encoded` (see PlannedFrame). Only for streams whose encoder
   // splices_frames(); the caller checks (ResponseSink::splices()).
-  void spliced_chunk(Bytes encoded, std::uint64_t decoded_size, PlannedFrames& out);
+  void spliced_chunk(SharedBytes encoded, std::uint64_t decoded_size, PlannedFrames& out);
   // A piece of the whole response (its {status: ok} map and every value)
   // already encoded as whole zstd frames, sent as it is: one planned frame
   // of spliced bytes, cut anywhere (the decoded octets are one sequence).
   // Only as the response's first call and after other pieces; end() then
   // adds the eos frame. For streams whose encoder splices_frames(), as
   // spliced_chunk.
-  void pre_encoded(ByteView piece, PlannedFrames& out);
+  void pre_encoded(SharedBytes piece, PlannedFrames& out);
   // A content redirect: {status: redirect, location} goes out as the status
   // map (the first frame, encoded as Mercurial's); end() then closes the
   // response. Nothing else may follow (the caller's duty).

@@ -234,8 +234,9 @@ hgrpc::unexpected<Error> OutputStream::refuse(OutputStreamError e, const std::st
               ": " + detail);
 }
 
+template <class Out>
 void OutputStream::emit(std::uint16_t request_id, FrameType type, std::uint8_t flags,
-                        std::uint8_t sflags, ByteView payload, Bytes& out, ByteView more) {
+                        std::uint8_t sflags, ByteView payload, Out& out, ByteView more) {
   if (state_ == OutputStreamState::Fresh) {
     sflags |= stream_flags::kBegin;
     state_ = OutputStreamState::Open;
@@ -249,7 +250,11 @@ void OutputStream::emit(std::uint16_t request_id, FrameType type, std::uint8_t f
   append_frame(out, h, payload, more);
 }
 
-Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
+Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) { return render_into(f, out); }
+Result<std::size_t> OutputStream::render(const PlannedFrame& f, WireBytes& out) { return render_into(f, out); }
+
+template <class Out>
+Result<std::size_t> OutputStream::render_into(const PlannedFrame& f, Out& out) {
   if (state_ == OutputStreamState::Failed) {
     return refuse(OutputStreamError::StreamFailed, "an earlier encoder error left it unusable");
   }
@@ -310,7 +315,7 @@ Result<std::size_t> OutputStream::render(const PlannedFrame& f, Bytes& out) {
   // The encoded payload, then the spliced bytes (not copied together): cut
   // into frames of at most max_frame_size.
   ByteView rest = scratch_;
-  ByteView spliced = f.spliced;
+  ByteView spliced = f.spliced.view();
   bool first = true;
   while (rest.size() + spliced.size() > max_frame_size_) {
     const std::size_t a = std::min(rest.size(), max_frame_size_);

@@ -42,6 +42,8 @@
 #include "framing/content_encoding.hpp"
 #include "framing/frame.hpp"
 #include "framing/result.hpp"
+#include "framing/shared_bytes.hpp"
+#include "framing/wire_bytes.hpp"
 
 namespace hgrpc::framing {
 
@@ -127,7 +129,7 @@ struct PlannedFrame {
   std::uint8_t flags = 0;
   Bytes payload;
   bool encode = false;
-  Bytes spliced;
+  SharedBytes spliced;
 };
 using PlannedFrames = std::vector<PlannedFrame>;
 // The bytes a planned frame holds (what windows and batches count).
@@ -190,10 +192,16 @@ class OutputStream {
   // end-of-stream frames carry none) unless spliced bytes follow it. Errors: see the table above; the
   // message starts with output_stream_error_name().
   Result<std::size_t> render(const PlannedFrame& f, Bytes& out);
+  // The same, with f's spliced bytes referenced rather than copied: out
+  // points into f.spliced, which must outlive out's pieces.
+  Result<std::size_t> render(const PlannedFrame& f, WireBytes& out);
 
  private:
+  template <class Out>
+  Result<std::size_t> render_into(const PlannedFrame& f, Out& out);
+  template <class Out>
   void emit(std::uint16_t request_id, FrameType type, std::uint8_t flags,
-            std::uint8_t sflags, ByteView payload, Bytes& out, ByteView more = {});
+            std::uint8_t sflags, ByteView payload, Out& out, ByteView more = {});
   hgrpc::unexpected<Error> refuse(OutputStreamError e, const std::string& detail);
 
   std::uint8_t id_;

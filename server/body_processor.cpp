@@ -57,7 +57,12 @@ BodyProcessor::BodyProcessor(const CommandRegistry& registry, BodyTarget target,
         return plain ? framing::OutputStream(2, nullptr, options_.reactor.max_frame_size)
                      : reactor_.make_output_stream();
       },
-      [this](ByteView b) -> framing::Result<void> { return spooling_ ? spool_->write(b) : write_out(b); },
+      [this](OutputMux::Pieces pieces) -> framing::Result<void> {
+        if (!spooling_) return write_out(pieces);
+        for (auto b : pieces)
+          if (auto r = spool_->write(b); !r) return r;
+        return {};
+      },
       options_.mux);
 }
 
@@ -155,21 +160,24 @@ void BodyProcessor::protocol_error(std::string message) {
                            reactor_.respond(last_request_id_, mux_->next_stream(alone))});
 }
 
-framing::Result<void> BodyProcessor::write_out(ByteView b) {
+framing::Result<void> BodyProcessor::write_out(OutputMux::Pieces pieces) {
   // Frames are small (a status map, a value, an eos): one socket write per
   // frame would cost a chunk header and a send() each. Coalesce up to
-  // kCoalesceBytes; a large payload goes out as it is.
-  if (out_buffer_.size() + b.size() > kCoalesceBytes) {
+  // kCoalesceBytes; a large payload goes out as it is (its pieces where they lie).
+  std::size_t size = 0;
+  for (auto b : pieces) size += b.size();
+  if (out_buffer_.size() + size > kCoalesceBytes) {
     if (auto r = flush_out(); !r) return r;
   }
-  if (b.size() >= kCoalesceBytes) return sink_(b);
-  framing::append(out_buffer_, b);
+  if (size >= kCoalesceBytes) return sink_(pieces);
+  for (auto b : pieces) framing::append(out_buffer_, b);
   return {};
 }
 
 framing::Result<void> BodyProcessor::flush_out() {
   if (out_buffer_.empty()) return {};
-  auto r = sink_(out_buffer_);
+  const ByteView whole[] = {out_buffer_};
+  auto r = sink_(whole);
   out_buffer_.clear();
   return r;
 }
@@ -274,7 +282,8 @@ framing::Result<void> BodyProcessor::write_output() {
       auto n = spool_->read(offset, buffer.get(), kChunk);
       if (!n) return hgrpc::unexpected<framing::Error>(n.error());
       if (*n == 0) break;
-      if (auto r = write_out(ByteView(buffer.get(), *n)); !r) return r;
+      const ByteView piece[] = {ByteView(buffer.get(), *n)};
+      if (auto r = write_out(piece); !r) return r;
       offset += *n;
     }
     spool_->release();

@@ -142,7 +142,7 @@ class BodyProcessor {
   void run(Pending& p);
   bool drain(framing::PlannedFrames& frames, framing::ResponseEmitter& emitter);
   bool fail_output(const framing::Error& e);  // returns false
-  framing::Result<void> write_out(framing::ByteView b);  // coalescing sink_
+  framing::Result<void> write_out(OutputMux::Pieces pieces);  // coalescing sink_
   framing::Result<void> flush_out();
   void reject(int status, std::string text);
   void protocol_error(std::string message);

@@ -45,7 +45,10 @@ void CachedResponse::spliced(ByteView zstd_frames, std::uint64_t decoded_size) {
 
 void CachedResponse::pre_encoded(ByteView zstd_frames) { add(Piece::PreEncoded, zstd_frames, 0); }
 
-bool CachedResponse::replay(ResponseSink& sink) const {
+bool CachedResponse::replay(ResponseSink& sink, const std::shared_ptr<const void>& keep) const {
+  const auto shared = [&](ByteView b) {
+    return keep ? framing::SharedBytes(keep, b) : framing::SharedBytes(Bytes(b.begin(), b.end()));
+  };
   for (const auto& s : segments_) {
     const ByteView bytes(arena_.data() + s.offset, s.size);
     bool ok = true;
@@ -55,8 +58,8 @@ bool CachedResponse::replay(ResponseSink& sink) const {
       case Piece::BytesBeginIndefinite: ok = sink.bytes_begin(); break;
       case Piece::BytesChunk: ok = sink.bytes_chunk(bytes); break;
       case Piece::BytesEnd: ok = sink.bytes_end(); break;
-      case Piece::Spliced: ok = sink.spliced_chunk(Bytes(bytes.begin(), bytes.end()), s.count); break;
-      case Piece::PreEncoded: ok = sink.pre_encoded(bytes); break;
+      case Piece::Spliced: ok = sink.spliced_chunk(shared(bytes), s.count); break;
+      case Piece::PreEncoded: ok = sink.pre_encoded(shared(bytes)); break;
     }
     if (!ok) return false;
   }
@@ -88,7 +91,7 @@ std::optional<CachedResponse> CachedResponse::pre_encoded_form() const {
           framing::Result<void> r;
           if (!f.spliced.empty()) {
             r = encoder->end_frame(f.payload, piece);
-            framing::append(piece, f.spliced);
+            framing::append(piece, f.spliced.view());
           } else if (!f.payload.empty()) {
             r = encoder->encode(f.payload, piece);
           }

@@ -19,6 +19,7 @@
 // on unrecorded.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,8 +50,10 @@ class CachedResponse {
   // Whole zstd frames holding (a piece of) the whole response.
   void pre_encoded(framing::ByteView zstd_frames);
 
-  // The same calls into sink; false once the sink's output is gone.
-  bool replay(ResponseSink& sink) const;
+  // The same calls into sink; false once the sink's output is gone. keep:
+  // what owns this response (the cache's pointer to it); the frames then
+  // reference its spliced and pre-encoded bytes instead of copying them.
+  bool replay(ResponseSink& sink, const std::shared_ptr<const void>& keep = nullptr) const;
 
   // This response as PreEncoded segments, each whole zstd frames of about
   // kPreEncodedPieceBytes (more where a stored chunk is larger): what a sink

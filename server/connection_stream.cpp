@@ -6,8 +6,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -42,17 +45,25 @@ ConnectionStream* ConnectionStream::current() { return tl_current; }
 ConnectionStream::Serving::Serving(ConnectionStream& s) { tl_current = &s; }
 ConnectionStream::Serving::~Serving() { tl_current = nullptr; }
 
-bool ConnectionStream::write_chunk(const char* data, std::size_t size) {
+bool ConnectionStream::write_chunk(std::span<const framing::ByteView> pieces) {
+  std::size_t size = 0;
+  for (auto p : pieces) size += p.size();
   if (size == 0) return true;  // an empty chunk would end the body
   char head[24];
   const auto h = fmt::format_to_n(head, sizeof head, "{:x}\r\n", size);
   static const char kTail[] = "\r\n";
-  iovec parts[3] = {{head, h.size}, {const_cast<char*>(data), size}, {const_cast<char*>(kTail), 2}};
+  std::vector<iovec> parts;
+  parts.reserve(pieces.size() + 2);
+  parts.push_back({head, h.size});
+  for (auto p : pieces)
+    if (!p.empty()) parts.push_back({const_cast<std::uint8_t*>(p.data()), p.size()});
+  parts.push_back({const_cast<char*>(kTail), 2});
+  const std::size_t count = parts.size();
   std::size_t first = 0;
-  while (first < 3) {
+  while (first < count) {
     msghdr m{};
-    m.msg_iov = parts + first;
-    m.msg_iovlen = 3 - first;
+    m.msg_iov = parts.data() + first;
+    m.msg_iovlen = std::min<std::size_t>(count - first, IOV_MAX);
     const auto n = ::sendmsg(fd_, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -61,8 +72,8 @@ bool ConnectionStream::write_chunk(const char* data, std::size_t size) {
     }
     if (n < 0) return false;
     auto sent = static_cast<std::size_t>(n);
-    while (first < 3 && sent >= parts[first].iov_len) sent -= parts[first++].iov_len;
-    if (first < 3) {
+    while (first < count && sent >= parts[first].iov_len) sent -= parts[first++].iov_len;
+    if (first < count) {
       parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + sent;
       parts[first].iov_len -= sent;
     }

@@ -7,7 +7,10 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <span>
 #include <string>
+
+#include "framing/bytes.hpp"
 
 namespace hgrpc::server {
 
@@ -27,13 +30,13 @@ class ConnectionStream final : public httplib::Stream {
   void get_local_ip_and_port(std::string& ip, int& port) const override;
   socket_t socket() const override { return fd_; }
 
-  // One chunk of a chunked response body ("<hex>\r\n", data, "\r\n") in
-  // one gathering send, data read where it lies: cpp-httplib's
+  // One chunk of a chunked response body ("<hex>\r\n", the pieces, "\r\n")
+  // in one gathering send, the pieces read where they lie: cpp-httplib's
   // DataSink::write copies each chunk twice first, which was a third of the
   // CPU of a response from the cache. False when the peer is gone or the
   // write timed out. Only between the head and the last chunk, which
   // cpp-httplib writes (DataSink::done).
-  bool write_chunk(const char* data, std::size_t size);
+  bool write_chunk(std::span<const framing::ByteView> pieces);
 
   // The stream this thread serves now (set by the connection pool around
   // each request), or nullptr.

@@ -525,11 +525,15 @@ void HttpServer::Impl::handle_post(const httplib::Request& req, httplib::Respons
   auto out = std::make_shared<Out>();
   auto body_ptr = std::make_shared<BodyProcessor>(
       at.mount->registry, BodyTarget{route.read_write, route.command}, body_options, pool.get(),
-      [out](framing::ByteView b) -> framing::Result<void> {
-        tl_request.bytes_out += b.size();
-        const auto* data = reinterpret_cast<const char*>(b.data());
-        if (!(out->direct ? out->direct->write_chunk(data, b.size()) : out->sink->write(data, b.size())))
-          return framing::fail("the client stopped reading the response");
+      [out](OutputMux::Pieces pieces) -> framing::Result<void> {
+        for (auto b : pieces) tl_request.bytes_out += b.size();
+        bool ok = true;
+        if (out->direct) {
+          ok = out->direct->write_chunk(pieces);
+        } else {
+          for (auto b : pieces) ok = ok && out->sink->write(reinterpret_cast<const char*>(b.data()), b.size());
+        }
+        if (!ok) return framing::fail("the client stopped reading the response");
         return {};
       },
       [this](std::string_view command, bool ok) { metrics.command_run(command, ok); });

@@ -21,6 +21,13 @@ OutputMux::OutputMux(CompressionPool* pool, StreamFactory make_stream, Sink sink
   if (options_.window_bytes == 0) options_.window_bytes = 1;
 }
 
+OutputMux::Sink OutputMux::appending_to(Bytes& out) {
+  return [&out](Pieces pieces) -> Result<void> {
+    for (auto b : pieces) framing::append(out, b);
+    return {};
+  };
+}
+
 OutputMux::~OutputMux() {
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return running_lanes_ == 0; });
@@ -52,7 +59,7 @@ void OutputMux::render(Lane& l, Job& job) {
   } else {
     job.error = r.error();
   }
-  job.frame.payload = Bytes{};
+  job.frame.payload = Bytes{};  // spliced stays: job.out points into it
 }
 
 void OutputMux::run_lane(Lane& l) {
@@ -112,7 +119,8 @@ Result<void> OutputMux::drain_locked(std::unique_lock<std::mutex>& lock) {
     if (!error_) {
       // The sink may block on I/O; frames of other streams keep rendering.
       lock.unlock();
-      auto r = sink_(job->out);
+      const auto pieces = job->out.pieces();
+      auto r = sink_(pieces);
       lock.lock();
       if (!r && !error_) error_ = r.error();
       if (!error_) {

@@ -26,11 +26,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "framing/bytes.hpp"
 #include "framing/result.hpp"
 #include "framing/stream.hpp"
+#include "framing/wire_bytes.hpp"
 #include "server/compression_pool.hpp"
 
 namespace hgrpc::server {
@@ -44,9 +46,16 @@ struct OutputMuxOptions {
 
 class OutputMux {
  public:
-  using Sink = std::function<framing::Result<void>(framing::ByteView)>;
+  // Gets the wire bytes of one or more frames as pieces in order (spliced
+  // bytes are views of the frames' SharedBytes, not copied beside their
+  // headers): one gathering write.
+  using Pieces = std::span<const framing::ByteView>;
+  using Sink = std::function<framing::Result<void>(Pieces)>;
   // plain: a stream without content encoding (see next_stream).
   using StreamFactory = std::function<framing::OutputStream(bool plain)>;
+
+  // A sink that appends every piece to out (in-process answers, tests).
+  static Sink appending_to(framing::Bytes& out);
 
   // pool may be null: everything renders inline on the caller's thread.
   OutputMux(CompressionPool* pool, StreamFactory make_stream, Sink sink, OutputMuxOptions options);
@@ -81,7 +90,7 @@ class OutputMux {
  private:
   struct Job {
     framing::PlannedFrame frame;
-    framing::Bytes out;
+    framing::WireBytes out;  // may point into frame.spliced
     std::size_t frames = 0;   // wire frames rendered (reported by render)
     std::size_t planned = 0;  // payload bytes counted in pending_bytes_
     bool done = false;

@@ -242,7 +242,7 @@ CommandStatus answer_with_cache(ResponseCache* cache, const std::string& key, Re
   auto lookup = cache->lookup(key);
   sink.set_cache_outcome(lookup.outcome);
   if (lookup.response) {
-    lookup.response->replay(sink);
+    lookup.response->replay(sink, lookup.response);
     return {};
   }
   if (!lookup.flight) return compute();  // waited in vain: compute, unrecorded

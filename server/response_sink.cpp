@@ -111,22 +111,22 @@ bool ResponseSink::bytes_end() {
   return after_write();
 }
 
-bool ResponseSink::spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size) {
+bool ResponseSink::spliced_chunk(framing::SharedBytes zstd_frames, std::uint64_t decoded_size) {
   if (!ok_) return false;
   if (!splices_) throw std::logic_error("ResponseSink::spliced_chunk on a response whose streams cannot splice");
-  if (recorder_) recorder_->spliced(zstd_frames, decoded_size);
+  if (recorder_) recorder_->spliced(zstd_frames.view(), decoded_size);
   emitter_.spliced_chunk(std::move(zstd_frames), decoded_size, planned_);
   return after_write();
 }
 
-bool ResponseSink::pre_encoded(ByteView zstd_frames) {
+bool ResponseSink::pre_encoded(framing::SharedBytes zstd_frames) {
   if (!ok_) return false;
   if (!splices_) throw std::logic_error("ResponseSink::pre_encoded on a response whose streams cannot splice");
-  if (recorder_) recorder_->pre_encoded(zstd_frames);
+  if (recorder_) recorder_->pre_encoded(zstd_frames.view());
   // One piece, not cut: the response may move to another stream after any
   // write, and the piece must decode on one (CachedResponse keeps pieces of
   // whole frames, about a batch each).
-  emitter_.pre_encoded(zstd_frames, planned_);
+  emitter_.pre_encoded(std::move(zstd_frames), planned_);
   return after_write();
 }
 

@@ -65,8 +65,8 @@ class ResponseSink {
   bool bytes_chunk(framing::ByteView chunk);
   bool bytes_end();
   bool splices() const { return splices_; }
-  bool spliced_chunk(framing::Bytes zstd_frames, std::uint64_t decoded_size);
-  bool pre_encoded(framing::ByteView zstd_frames);
+  bool spliced_chunk(framing::SharedBytes zstd_frames, std::uint64_t decoded_size);
+  bool pre_encoded(framing::SharedBytes zstd_frames);
   // A content redirect (server/content_redirect.hpp): {status: redirect,
   // location} instead of any value; finish() follows. Never recorded.
   bool redirect(const framing::json& location);

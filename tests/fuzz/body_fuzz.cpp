@@ -52,10 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const framing::ByteView body(data + 2, size - 2);
 
   framing::Bytes out;
-  server::BodyProcessor p(registry, target, o, nullptr, [&](framing::ByteView b) -> framing::Result<void> {
-    framing::append(out, b);
-    return {};
-  });
+  server::BodyProcessor p(registry, target, o, nullptr, hgrpc::server::OutputMux::appending_to(out));
   std::size_t pos = 0;
   bool going = true;
   while (pos < body.size()) {

@@ -69,10 +69,7 @@ Answer post(const srv::CommandRegistry& reg, const std::string& command, const j
   options.cache = cache;
   options.redirects = store;
   srv::BodyProcessor processor(reg, srv::BodyTarget{false, command}, options, nullptr,
-                               [&](fr::ByteView b) -> fr::Result<void> {
-                                 fr::append(a.body, b);
-                                 return {};
-                               });
+                               hgrpc::server::OutputMux::appending_to(a.body));
   processor.feed(body);
   REQUIRE(processor.finish().status == 200);
   REQUIRE(processor.write_output());
@@ -260,10 +257,7 @@ TEST_CASE("redirect: filesdata is written to DIR/<sha256> and answered with the 
   srv::BodyOptions options;
   options.redirects = &zstd_store;
   srv::BodyProcessor processor(reg, srv::BodyTarget{false, "filesdata"}, options, nullptr,
-                               [&](fr::ByteView b) -> fr::Result<void> {
-                                 fr::append(out, b);
-                                 return {};
-                               });
+                               hgrpc::server::OutputMux::appending_to(out));
   processor.feed(body);
   REQUIRE(processor.finish().status == 200);
   REQUIRE(processor.write_output());

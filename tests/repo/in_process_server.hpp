@@ -66,10 +66,7 @@ inline hgrpc::framing::Bytes serve_body(const hgrpc::server::CommandRegistry& re
     hgrpc::server::BodyOptions options;
     options.cache = cache;
     hgrpc::server::BodyProcessor processor(registry, hgrpc::server::BodyTarget{false, target}, options, nullptr,
-                                           [&](fr::ByteView b) -> fr::Result<void> {
-                                             fr::append(out, b);
-                                             return {};
-                                           });
+                                           hgrpc::server::OutputMux::appending_to(out));
     processor.feed(body);
     REQUIRE(processor.finish().status == 200);
     REQUIRE(processor.write_output());

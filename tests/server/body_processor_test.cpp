@@ -38,10 +38,7 @@ CommandRegistry registry_with_push() {
 Run run(const CommandRegistry& reg, BodyTarget target, const Bytes& body, std::size_t chunk = 0,
         CompressionPool* pool = nullptr, BodyOptions options = {}) {
   Run r;
-  BodyProcessor p(reg, std::move(target), options, pool, [&](fr::ByteView b) -> fr::Result<void> {
-    fr::append(r.out, b);
-    return {};
-  });
+  BodyProcessor p(reg, std::move(target), options, pool, hgrpc::server::OutputMux::appending_to(r.out));
   if (chunk == 0) chunk = body.size() + 1;
   for (std::size_t pos = 0; pos < body.size(); pos += chunk)
     p.feed(fr::ByteView(body).subspan(pos, std::min(chunk, body.size() - pos)));

@@ -38,10 +38,7 @@ Bytes render(CompressionPool* pool, OutputMuxOptions options, std::uint32_t seed
   {
     OutputMux mux(
         pool, [&](bool) { auto id = next_id; next_id += 2; return OutputStream(id, make_encoder(Encoding::Zstd8mb)); },
-        [&](ByteView b) -> Result<void> {
-          append(wire, b);
-          return {};
-        },
+        hgrpc::server::OutputMux::appending_to(wire),
         options);
     for (auto& r : mixed_responses(seed)) {
       const auto stream = mux.next_stream();

@@ -24,12 +24,17 @@ namespace {
 struct Planned {
   fr::ResponseEmitter emitter{1, 1};
   std::vector<std::tuple<int, int, Bytes, Bytes>> frames;
+  fr::PlannedFrames held;  // as drained (their spliced bytes may reference a cached answer)
   ResponseSink sink;
   explicit Planned(bool splices)
       : sink(
             emitter,
             [this](fr::PlannedFrames& fs, fr::ResponseEmitter&) {
-              for (auto& f : fs) frames.emplace_back(static_cast<int>(f.type), f.flags, f.payload, f.spliced);
+              for (auto& f : fs) {
+                const auto spliced = f.spliced.view();
+                frames.emplace_back(static_cast<int>(f.type), f.flags, f.payload, Bytes(spliced.begin(), spliced.end()));
+              }
+              held.insert(held.end(), std::make_move_iterator(fs.begin()), std::make_move_iterator(fs.end()));
               fs.clear();
               return true;
             },
@@ -120,6 +125,18 @@ TEST_CASE("response cache: the pre-encoded form is whole zstd frames of the whol
   expected.push_back(0x4a);  // byte string of 10
   fr::append(expected, fr::as_bytes("0123456789"));
   CHECK(octets == expected);
+  // Replayed with its owner, the frames reference the cached bytes (the
+  // owner is held by them) and carry the same bytes.
+  const auto owner = std::make_shared<const CachedResponse>(*pre);
+  {
+    Planned referencing(true);
+    REQUIRE(owner->replay(referencing.sink, owner));
+    referencing.sink.finish();
+    CHECK(owner.use_count() > 1);
+    CHECK(referencing.frames == replayed.frames);
+  }
+  CHECK(owner.use_count() == 1);
+  CHECK(replayed.held.size() == replayed.frames.size());
   // Already in that form: kept as it is; and it survives the shared tier's serialization.
   CHECK(pre->pre_encoded_form()->serialize() == pre->serialize());
   auto back = CachedResponse::parse(pre->serialize());
@@ -333,10 +350,7 @@ struct PatchClient {
     Answer a;
     BodyOptions options;
     options.cache = &cache;
-    BodyProcessor p(registry, BodyTarget{false, "applypatches"}, options, nullptr, [&](fr::ByteView b) -> fr::Result<void> {
-      fr::append(a.wire, b);
-      return {};
-    });
+    BodyProcessor p(registry, BodyTarget{false, "applypatches"}, options, nullptr, hgrpc::server::OutputMux::appending_to(a.wire));
     p.feed(body);
     REQUIRE(p.finish().status == 200);
     REQUIRE(p.write_output());

@@ -188,7 +188,11 @@ TEST_CASE("backpressure: a response 32x the window streams with bounded memory")
     Channel ch(kChannel);
     prod.channel = &ch;
     BodyProcessor p(reg, {false, "multirequest"}, o, pooled ? &pool : nullptr,
-                    [&](fr::ByteView b) { return ch.write(b); });
+                    [&](OutputMux::Pieces pieces) -> fr::Result<void> {
+                      for (auto b : pieces)
+                        if (auto r = ch.write(b); !r) return r;
+                      return {};
+                    });
     p.feed(body);
     auto result = p.finish();
     REQUIRE(result.status == 200);
@@ -229,10 +233,7 @@ TEST_CASE("a handler failing half-way ends its request with an error frame, the 
   auto misuse = c.call_command("halfway", {{"how", fr::cbor_bytes("overrun")}}, body);
   auto after = c.call_command("patchedsize", {{"size", 4}, {"patches", json::array()}}, body);
   Bytes wire;
-  BodyProcessor p(reg, {false, "multirequest"}, {}, nullptr, [&](fr::ByteView b) -> fr::Result<void> {
-    fr::append(wire, b);
-    return {};
-  });
+  BodyProcessor p(reg, {false, "multirequest"}, {}, nullptr, hgrpc::server::OutputMux::appending_to(wire));
   p.feed(body);
   REQUIRE(p.finish().status == 200);
   REQUIRE(p.write_output());
