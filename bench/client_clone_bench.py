@@ -134,12 +134,12 @@ def clone_round(kind, hgrpc, hgrpc_port, hg_port, dest):
     return run
 
 
-def measure(hgrpc, hgrpcd, repo, work, rounds, baseline):
+def measure(hgrpc, hgrpcd, repo, work, rounds, baseline, server_flags=()):
     """Both servers up at once; each round clones with hgrpc, then hg clone,
     then hg clone --stream, so that a slow patch of the machine (or of its
     file system) falls on all three rather than on one kind's rounds."""
-    hgrpcd_proc, line = start([hgrpcd, "--repo", repo, "--listen", "127.0.0.1", "--port", "0", "--access-log", "off"],
-                              "listening on")
+    hgrpcd_proc, line = start([hgrpcd, "--repo", repo, "--listen", "127.0.0.1", "--port", "0", "--access-log", "off",
+                               *server_flags], "listening on")
     hgrpc_port = int(line.strip().rsplit(":", 1)[1])
     procs, proxies = [hgrpcd_proc], []
     try:
@@ -212,13 +212,15 @@ def main():
     p.add_argument("--no-baseline", action="store_true", help="hgrpc clone alone (e.g. its RSS on a larger repository)")
     p.add_argument("--work-dir", help="where the clones are written (default: the system's temporary directory); "
                    "/dev/shm takes the file system's allocator out of the figures")
+    p.add_argument("--server-flag", action="append", default=[],
+                   help="one more hgrpcd argument (repeatable), e.g. --server-flag=--cache-recompress")
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="client-clone-bench-", dir=a.work_dir)
     try:
-        ours, theirs = measure(a.hgrpc, a.hgrpcd, a.repo, work, a.rounds, not a.no_baseline)
+        ours, theirs = measure(a.hgrpc, a.hgrpcd, a.repo, work, a.rounds, not a.no_baseline, a.server_flag)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"repo": a.repo, "work_dir": os.path.dirname(work), "hgrpc": ours}
+    result = {"repo": a.repo, "work_dir": os.path.dirname(work), "server_flags": a.server_flag, "hgrpc": ours}
     if theirs is not None:
         wire = lambda f: f["wire_bytes_down"] + f["wire_bytes_up"]
         result.update({"hg": theirs, "ratios": {

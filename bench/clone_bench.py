@@ -11,7 +11,7 @@
    passes bench/replay_bodies) the clients are lean C++ threads, so the 2
    cores go to the server; otherwise Python threads, whose GIL and chunked
    decoding cost about as much CPU as the server's answer. Single clones are
-   then measured as --rounds (5) in a row, as CPU time comes in 10 ms ticks. Measured: hgrpcd's CPU
+   then measured as --rounds (20) in a row, as CPU time comes in 10 ms ticks. Measured: hgrpcd's CPU
    (utime+stime from /proc), wall time, response bytes, peak RSS (VmHWM).
    Then the same bodies with `zstd-8mb-frames` listed first in their
    sender-protocol-settings frame, as the hgrpc client sends them: stored
@@ -23,7 +23,9 @@
    recompression on every replay): the whole-repository filesdata first
    (computed) then again (from the cache); a whole clone first then again;
    then STORM clients (16) cloning at once from a cold cache, whose CPU is
-   compared with one uncached clone's. Steps 1-2 run with the cache off.
+   compared with one uncached clone's. The spliced bodies once more with
+   --cache-recompress ("recompressed": the cached answer's stored chunks
+   compressed with the rest). Steps 1-2 run with the cache off.
 4. `hg serve` (6.3.2, C extensions) answers `hg clone -U http://` of the same
    repository (its default protocol: bundle2 changegroup) and `hg clone -U
    --stream`; its CPU is measured the same way.
@@ -205,13 +207,14 @@ def cache_figures(hgrpcd, repo, posts, storm):
     """Server CPU of answers computed, then replayed from the response cache."""
     out = {}
     files = [pb for pb in posts if pb[0].endswith("/filesdata")]
-    for kind, rows in (("spliced", [(pa, with_encodings(b, [b"zstd-8mb-frames", b"zstd-8mb"])) for pa, b in posts]),
-                       ("plain", posts)):
+    spliced = [(pa, with_encodings(b, [b"zstd-8mb-frames", b"zstd-8mb"])) for pa, b in posts]
+    for kind, rows, flags in (("spliced", spliced, []), ("recompressed", spliced, ["--cache-recompress"]),
+                              ("plain", posts, [])):
         fd = [(pa, b) for pa, b in rows if pa.endswith("/filesdata")]
         assert fd and len(fd) == len(files)
         figures = {}
         for name, bodies, clients in (("filesdata", fd, 1), ("clone", rows, 1), ("storm", rows, storm)):
-            proc, line = start([hgrpcd, "--port", "0", "--access-log", "off", "--repo", repo, *CACHE_FLAGS],
+            proc, line = start([hgrpcd, "--port", "0", "--access-log", "off", "--repo", repo, *CACHE_FLAGS, *flags],
                                "listening on ")
             port = int(line.strip().rsplit(":", 1)[1])
             try:
@@ -309,7 +312,7 @@ def main():
     p.add_argument("--cache-only", action="store_true",
                    help="only the response cache's figures (step 3; implies --no-baseline)")
     p.add_argument("--replay-tool", help="bench/replay_bodies: C++ clients replay the bodies (else Python threads)")
-    p.add_argument("--rounds", type=int, default=5,
+    p.add_argument("--rounds", type=int, default=20,
                    help="with --replay-tool: single clones measured as ROUNDS in a row (CPU ticks are 10 ms)")
     a = p.parse_args()
     global REPLAY_TOOL, ROUNDS

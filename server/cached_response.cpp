@@ -66,7 +66,7 @@ bool CachedResponse::replay(ResponseSink& sink, const std::shared_ptr<const void
   return true;
 }
 
-std::optional<CachedResponse> CachedResponse::pre_encoded_form() const {
+std::optional<CachedResponse> CachedResponse::pre_encoded_form(const PreEncodeOptions& options) const {
   if (is_pre_encoded()) return *this;
   // The planned frames of a replay, encoded as OutputStream::render encodes
   // them (one encode call per frame; end the frame before spliced bytes),
@@ -74,11 +74,20 @@ std::optional<CachedResponse> CachedResponse::pre_encoded_form() const {
   // kPreEncodedPieceBytes the zstd frame is ended and a segment begins: a
   // response may move to another output stream between two sink calls
   // (OutputMux's split), and each segment must decode on its own.
-  auto encoder = framing::make_encoder(framing::Encoding::Zstd8mbFrames, framing::EncoderOptions{});
+  auto encoder = framing::make_encoder(framing::Encoding::Zstd8mbFrames,
+                                       framing::EncoderOptions{.zstd_level = options.zstd_level});
+  auto decoder = framing::make_decoder(framing::Encoding::Zstd8mbFrames);
   CachedResponse out;
   Bytes piece;
+  Bytes raw;  // octets not yet given to the encoder: one encode call per kRawBatch, not per frame
+  static constexpr std::size_t kRawBatch = 128 * 1024;
   bool failed = false;
+  const auto encode_raw = [&] {
+    if (!raw.empty()) failed = failed || !encoder->encode(raw, piece);
+    raw.clear();
+  };
   const auto cut = [&] {
+    encode_raw();
     failed = failed || !encoder->end_frame({}, piece);  // the open compressed frame, if any
     if (!piece.empty()) out.pre_encoded(piece);
     piece.clear();
@@ -88,14 +97,15 @@ std::optional<CachedResponse> CachedResponse::pre_encoded_form() const {
       emitter,
       [&](framing::PlannedFrames& frames, framing::ResponseEmitter&) {
         for (const auto& f : frames) {
-          framing::Result<void> r;
-          if (!f.spliced.empty()) {
-            r = encoder->end_frame(f.payload, piece);
+          framing::append(raw, f.payload);
+          if (!f.spliced.empty() && options.recompress_spliced) {
+            failed = failed || !decoder->decode(f.spliced.view(), raw);
+          } else if (!f.spliced.empty()) {
+            failed = failed || !encoder->end_frame(raw, piece);
+            raw.clear();
             framing::append(piece, f.spliced.view());
-          } else if (!f.payload.empty()) {
-            r = encoder->encode(f.payload, piece);
           }
-          failed = failed || !r;
+          if (raw.size() >= kRawBatch) encode_raw();
           if (piece.size() >= kPreEncodedPieceBytes) cut();
         }
         frames.clear();

@@ -60,7 +60,15 @@ class CachedResponse {
   // whose streams splice (zstd-8mb-frames) decodes to the same octets.
   // nullopt if the encoder failed (keep this form then).
   static constexpr std::size_t kPreEncodedPieceBytes = std::size_t{256} << 10;
-  std::optional<CachedResponse> pre_encoded_form() const;
+  struct PreEncodeOptions {
+    // Stored chunks decoded and compressed with the rest (one context per
+    // piece) rather than kept as they are: fewer bytes on every replay for
+    // CPU once.
+    bool recompress_spliced = false;
+    int zstd_level = 3;
+  };
+  std::optional<CachedResponse> pre_encoded_form(const PreEncodeOptions& options) const;
+  std::optional<CachedResponse> pre_encoded_form() const { return pre_encoded_form(PreEncodeOptions{}); }
   bool is_pre_encoded() const { return !segments_.empty() && segments_.front().piece == Piece::PreEncoded; }
 
   // Memory this response holds (arena and segment table).

@@ -213,6 +213,12 @@ ParseOutcome parse_options(int argc, const char* const* argv) {
                  "came twice (one-off requests then never evict the popular ones)")
       ->envname("HGRPCD_CACHE_ADMIT")
       ->check(CLI::IsMember({"first", "second"}));
+  app.add_flag("--cache-recompress", o.cache_recompress,
+               "Keep a cached zstd-8mb-frames answer (hgrpc clone's) compressed whole: its stored chunks "
+               "are decoded and compressed with the rest once, when it is cached, instead of kept as they "
+               "were spliced. About 25% fewer bytes on every answer from the cache for about twice the "
+               "CPU of the first")
+      ->envname("HGRPCD_CACHE_RECOMPRESS");
   app.add_option("--cache-wait", o.cache_wait,
                  "Seconds a request waits for an identical one being answered before it computes "
                  "its own answer")

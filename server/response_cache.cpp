@@ -262,7 +262,8 @@ CommandStatus answer_with_cache(ResponseCache* cache, const std::string& key, Re
     CachedResponse recorded = recorder.take();
     // Kept as the stream would carry it: its replay is then a copy.
     if (sink.splices()) {
-      if (auto whole = recorded.pre_encoded_form()) recorded = std::move(*whole);
+      if (auto whole = recorded.pre_encoded_form({.recompress_spliced = cache->recompresses()}))
+        recorded = std::move(*whole);
     }
     answer = std::make_shared<const CachedResponse>(std::move(recorded));
   }

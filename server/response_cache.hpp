@@ -49,6 +49,10 @@ struct ResponseCacheOptions {
   CacheAdmission admission = CacheAdmission::First;
   std::chrono::milliseconds wait{10000};  // an identical request waits this long for the first
   std::size_t doorkeeper_keys = 65536;    // key hashes remembered for `second`
+  // --cache-recompress: a zstd-8mb-frames answer is kept with its stored
+  // chunks decoded and compressed with the rest (CachedResponse::
+  // pre_encoded_form), not as they were spliced.
+  bool recompress = false;
 };
 
 // What a shared tier did (the hgrpcd_cache_tier_* metrics).
@@ -109,6 +113,7 @@ class ResponseCache {
                 bool too_large = false);
 
   std::uint64_t max_entry_bytes() const { return options_.max_entry_bytes; }
+  bool recompresses() const { return options_.recompress; }
   ResponseCacheStats stats() const;
   const SharedCacheTier* tier() const { return tier_.get(); }
   // Blocks until every shared-tier write queued so far is done (tests, and

@@ -130,7 +130,10 @@ inline srv::ResponseCache* test_cache() {
       // Declared in this order so that the cache (and its tier writer)
       // goes before the server.
       static hgrpc::test::RedisServer redis(hgrpc::test::free_port());
-      static srv::ResponseCache cache(srv::ResponseCacheOptions{.max_bytes = 0, .max_entry_bytes = kGiB}, [] {
+      // The tier's answers are also recompressed (--cache-recompress), so
+      // every zstd-8mb-frames test checks that form too.
+      static srv::ResponseCache cache(
+          srv::ResponseCacheOptions{.max_bytes = 0, .max_entry_bytes = kGiB, .recompress = true}, [] {
         srv::RedisTierOptions o;
         o.address = {"127.0.0.1", redis.port(), 0};
         o.timeout = std::chrono::seconds(5);  // a loaded CI machine; a failure shows as a missing tier hit

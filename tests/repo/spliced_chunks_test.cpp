@@ -155,3 +155,29 @@ TEST_CASE("repo: a zlib store splices nothing, manifestdata's values are the sam
   CHECK(serve(reg, "manifestdata", args, {fr::Encoding::Zstd8mbFrames}).values == want);
   CHECK(serve(reg, "manifestdata", args, {fr::Encoding::Zlib}).values == want);
 }
+
+TEST_CASE("repo: --cache-recompress: a cached zstd-8mb-frames answer is compressed whole, fewer bytes, the same values") {
+  const json& o = oracle("zstd");
+  auto reg = registry_for("zstd");
+  std::vector<std::string> nodes;
+  for (const auto& c : o.at("changesets")) nodes.push_back(c.at("node").get<std::string>());
+  const json args{{"revisions", json::array({{{"type", cbor_bytes("changesetexplicit")}, {"nodes", node_list(nodes)}}})},
+                  {"fields", set_of({"linknode", "parents", "revision"})},
+                  {"haveparents", true}};
+  const auto want = ok(reg, "filesdata", args);
+  srv::ResponseCache own(
+      srv::ResponseCacheOptions{.max_bytes = 1 << 30, .max_entry_bytes = 1 << 30, .recompress = true});
+  const std::vector<fr::Encoding> encodings{fr::Encoding::Zstd8mbFrames, fr::Encoding::Zstd8mb};
+  const Served first = serve(reg, "filesdata", args, encodings, &own);   // computed: stored chunks spliced
+  const Served cached = serve(reg, "filesdata", args, encodings, &own);  // from the cache
+  CHECK(own.stats().hits == 3);  // serve_body answers twice; all but the first from the cache
+  CHECK(first.values == want);
+  CHECK(cached.values == want);
+  const auto chunks = spliceable_chunks("zstd");
+  REQUIRE(chunks.size() >= 3);
+  for (const auto& c : chunks) {
+    CHECK(contains(first.wire, c));
+    CHECK_FALSE(contains(cached.wire, c));
+  }
+  CHECK(cached.wire.size() < first.wire.size());
+}

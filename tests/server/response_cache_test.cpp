@@ -144,6 +144,43 @@ TEST_CASE("response cache: the pre-encoded form is whole zstd frames of the whol
   CHECK(back->is_pre_encoded());
 }
 
+TEST_CASE("response cache: the recompressed pre-encoded form decodes the stored frames into its own") {
+  // A stored chunk that compresses far better beside its neighbours.
+  const std::string text(3000, 'q');
+  Bytes stored;
+  REQUIRE(fr::make_encoder(fr::Encoding::Zstd8mbFrames)->end_frame(fr::as_bytes(text), stored));
+  CachedResponse r;
+  r.values(fr::cbor_encode(json::object({{"totalitems", 2}})));
+  for (int i = 0; i < 2; ++i) {
+    r.bytes_begin(text.size());
+    r.spliced(stored, text.size());
+  }
+  const auto kept = r.pre_encoded_form();
+  const auto whole = r.pre_encoded_form({.recompress_spliced = true});
+  REQUIRE(kept);
+  REQUIRE(whole);
+  const auto pieces_of = [](const CachedResponse& c) {
+    Planned p(true);
+    REQUIRE(c.replay(p.sink));
+    p.sink.finish();
+    Bytes pieces;
+    for (const auto& [type, flags, payload, spliced] : p.frames) fr::append(pieces, spliced);
+    return pieces;
+  };
+  const Bytes a = pieces_of(*kept), b = pieces_of(*whole);
+  CHECK(std::search(a.begin(), a.end(), stored.begin(), stored.end()) != a.end());
+  CHECK(std::search(b.begin(), b.end(), stored.begin(), stored.end()) == b.end());
+  CHECK(b.size() < a.size());
+  Bytes octets_a, octets_b;
+  REQUIRE(fr::make_decoder(fr::Encoding::Zstd8mbFrames)->decode(a, octets_a));
+  REQUIRE(fr::make_decoder(fr::Encoding::Zstd8mbFrames)->decode(b, octets_b));
+  CHECK(octets_b == octets_a);
+  Bytes expected = fr::cbor_encode(json::object({{"status", testing::bin("ok")}}));
+  fr::append(expected, fr::cbor_encode(json::object({{"totalitems", 2}})));
+  for (int i = 0; i < 2; ++i) fr::append(expected, fr::cbor_encode(testing::bin(text)));
+  CHECK(octets_b == expected);
+}
+
 TEST_CASE("response cache: a large pre-encoded answer is pieces that each decode on their own") {
   // A response may move to another output stream between two pieces, so
   // each must be whole zstd frames.
