@@ -1,6 +1,9 @@
 #include "server/cached_response.hpp"
 
+#include <zstd.h>
+
 #include <cstring>
+#include <limits>
 #include <string_view>
 
 #include "framing/content_encoding.hpp"
@@ -76,7 +79,18 @@ std::optional<CachedResponse> CachedResponse::pre_encoded_form(const PreEncodeOp
   // (OutputMux's split), and each segment must decode on its own.
   auto encoder = framing::make_encoder(framing::Encoding::Zstd8mbFrames,
                                        framing::EncoderOptions{.zstd_level = options.zstd_level});
-  auto decoder = framing::make_decoder(framing::Encoding::Zstd8mbFrames);
+  // A stored chunk is decoded whole: one whose frames do not say they
+  // decode to at most this stays as it was (so the pass holds at most this
+  // much more memory). Each chunk is checked, hence no total limit.
+  static constexpr std::uint64_t kMaxRecompressedChunk = std::uint64_t{8} << 20;
+  auto decoder = framing::make_decoder(
+      framing::Encoding::Zstd8mbFrames,
+      framing::DecoderLimits{.max_decoded_bytes = std::numeric_limits<std::uint64_t>::max()});
+  const auto small_enough = [](ByteView zstd_frame) {  // one frame, as the store splices them
+    if (ZSTD_findFrameCompressedSize(zstd_frame.data(), zstd_frame.size()) != zstd_frame.size()) return false;
+    const auto n = ZSTD_getFrameContentSize(zstd_frame.data(), zstd_frame.size());
+    return n != ZSTD_CONTENTSIZE_UNKNOWN && n != ZSTD_CONTENTSIZE_ERROR && n <= kMaxRecompressedChunk;
+  };
   CachedResponse out;
   Bytes piece;
   Bytes raw;  // octets not yet given to the encoder: one encode call per kRawBatch, not per frame
@@ -98,9 +112,12 @@ std::optional<CachedResponse> CachedResponse::pre_encoded_form(const PreEncodeOp
       [&](framing::PlannedFrames& frames, framing::ResponseEmitter&) {
         for (const auto& f : frames) {
           framing::append(raw, f.payload);
-          if (!f.spliced.empty() && options.recompress_spliced) {
-            failed = failed || !decoder->decode(f.spliced.view(), raw);
-          } else if (!f.spliced.empty()) {
+          bool decoded = false;
+          if (!f.spliced.empty() && options.recompress_spliced && small_enough(f.spliced.view())) {
+            decoded = decoder->decode(f.spliced.view(), raw).has_value();
+            failed = failed || !decoded;  // a stored frame that does not decode: keep the recording
+          }
+          if (!f.spliced.empty() && !decoded) {
             failed = failed || !encoder->end_frame(raw, piece);
             raw.clear();
             framing::append(piece, f.spliced.view());

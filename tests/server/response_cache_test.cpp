@@ -2,6 +2,7 @@
 // serialized form round-trips and refuses anything else, LRU eviction and
 // admission, single flight, and answers through BodyProcessor.
 #include <doctest/doctest.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -149,12 +150,22 @@ TEST_CASE("response cache: the recompressed pre-encoded form decodes the stored 
   const std::string text(3000, 'q');
   Bytes stored;
   REQUIRE(fr::make_encoder(fr::Encoding::Zstd8mbFrames)->end_frame(fr::as_bytes(text), stored));
+  // One whose frame does not declare its size is kept as it is (it might
+  // decode to anything).
+  Bytes unsized(ZSTD_compressBound(text.size()));
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+  unsized.resize(ZSTD_compress2(cctx, unsized.data(), unsized.size(), text.data(), text.size()));
+  ZSTD_freeCCtx(cctx);
+  REQUIRE(ZSTD_getFrameContentSize(unsized.data(), unsized.size()) == ZSTD_CONTENTSIZE_UNKNOWN);
   CachedResponse r;
-  r.values(fr::cbor_encode(json::object({{"totalitems", 2}})));
+  r.values(fr::cbor_encode(json::object({{"totalitems", 3}})));
   for (int i = 0; i < 2; ++i) {
     r.bytes_begin(text.size());
     r.spliced(stored, text.size());
   }
+  r.bytes_begin(text.size());
+  r.spliced(unsized, text.size());
   const auto kept = r.pre_encoded_form();
   const auto whole = r.pre_encoded_form({.recompress_spliced = true});
   REQUIRE(kept);
@@ -170,14 +181,15 @@ TEST_CASE("response cache: the recompressed pre-encoded form decodes the stored 
   const Bytes a = pieces_of(*kept), b = pieces_of(*whole);
   CHECK(std::search(a.begin(), a.end(), stored.begin(), stored.end()) != a.end());
   CHECK(std::search(b.begin(), b.end(), stored.begin(), stored.end()) == b.end());
+  CHECK(std::search(b.begin(), b.end(), unsized.begin(), unsized.end()) != b.end());
   CHECK(b.size() < a.size());
   Bytes octets_a, octets_b;
   REQUIRE(fr::make_decoder(fr::Encoding::Zstd8mbFrames)->decode(a, octets_a));
   REQUIRE(fr::make_decoder(fr::Encoding::Zstd8mbFrames)->decode(b, octets_b));
   CHECK(octets_b == octets_a);
   Bytes expected = fr::cbor_encode(json::object({{"status", testing::bin("ok")}}));
-  fr::append(expected, fr::cbor_encode(json::object({{"totalitems", 2}})));
-  for (int i = 0; i < 2; ++i) fr::append(expected, fr::cbor_encode(testing::bin(text)));
+  fr::append(expected, fr::cbor_encode(json::object({{"totalitems", 3}})));
+  for (int i = 0; i < 3; ++i) fr::append(expected, fr::cbor_encode(testing::bin(text)));
   CHECK(octets_b == expected);
 }
 
