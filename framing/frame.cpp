@@ -93,20 +93,25 @@ FrameHeader decode_header(const std::uint8_t in[kFrameHeaderSize]) {
 
 void append_frame(Bytes& out, FrameHeader h, ByteView payload) { append_frame(out, h, payload, {}); }
 
-void append_frame(Bytes& out, FrameHeader h, ByteView payload, ByteView more) {
-  const std::size_t length = payload.size() + more.size();
+std::array<std::uint8_t, kFrameHeaderSize> frame_header_for(FrameHeader h, std::size_t length) {
   // A payload over the 24-bit limit cannot be framed: the caller must split.
   if (length > kMaxPayloadWireLimit) {
     throw std::length_error("append_frame: payload exceeds the 24-bit frame length");
   }
   h.length = static_cast<std::uint32_t>(length);
-  std::uint8_t header[kFrameHeaderSize];
-  encode_header(h, header);
+  std::array<std::uint8_t, kFrameHeaderSize> header{};
+  encode_header(h, header.data());
+  return header;
+}
+
+void append_frame(Bytes& out, FrameHeader h, ByteView payload, ByteView more) {
+  const std::size_t length = payload.size() + more.size();
+  const auto header = frame_header_for(h, length);
   // Reserving exactly the new size on every call would defeat the vector's
   // geometric growth: appending n frames to one buffer would copy O(n^2) bytes.
   const std::size_t need = out.size() + kFrameHeaderSize + length;
   if (need > out.capacity()) out.reserve(std::max(need, 2 * out.capacity()));
-  out.insert(out.end(), header, header + kFrameHeaderSize);
+  out.insert(out.end(), header.begin(), header.end());
   out.insert(out.end(), payload.begin(), payload.end());
   out.insert(out.end(), more.begin(), more.end());
 }

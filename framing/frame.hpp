@@ -6,6 +6,7 @@
 //   byte  5    stream id
 //   byte  6    stream flags
 //   byte  7    frame type (high nibble) | type flags (low nibble)
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -91,6 +92,11 @@ struct OwnedFrame {
 // type, defined flags) belongs to the reader and the reactors.
 void encode_header(const FrameHeader& h, std::uint8_t out[kFrameHeaderSize]);
 FrameHeader decode_header(const std::uint8_t in[kFrameHeaderSize]);
+
+// The 8 header bytes of a frame whose payload is `length` bytes (h.length is
+// set from it); a length over kMaxPayloadWireLimit is a programmer error
+// (std::length_error).
+std::array<std::uint8_t, kFrameHeaderSize> frame_header_for(FrameHeader h, std::size_t length);
 
 // Appends header + payload to out. The header's length is set from payload;
 // a payload over kMaxPayloadWireLimit is a programmer error (std::length_error).

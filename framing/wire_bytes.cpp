@@ -1,7 +1,5 @@
 #include "framing/wire_bytes.hpp"
 
-#include <stdexcept>
-
 namespace hgrpc::framing {
 
 void WireBytes::append(ByteView b) {
@@ -42,14 +40,7 @@ Bytes WireBytes::flatten() const {
 }
 
 void append_frame(WireBytes& out, FrameHeader h, ByteView payload, ByteView more) {
-  const std::size_t length = payload.size() + more.size();
-  if (length > kMaxPayloadWireLimit) {
-    throw std::length_error("append_frame: payload exceeds the 24-bit frame length");
-  }
-  h.length = static_cast<std::uint32_t>(length);
-  std::uint8_t header[kFrameHeaderSize];
-  encode_header(h, header);
-  out.append(header);
+  out.append(frame_header_for(h, payload.size() + more.size()));
   out.append(payload);
   out.append_view(more);
 }

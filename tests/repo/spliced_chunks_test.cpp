@@ -37,6 +37,15 @@ Served serve(const srv::CommandRegistry& reg, const std::string& command, const 
   return s;
 }
 
+// filesdata of every changeset with haveparents, as a full clone asks it.
+json full_clone_filesdata_args(const json& oracle_of_fixture) {
+  std::vector<std::string> nodes;
+  for (const auto& c : oracle_of_fixture.at("changesets")) nodes.push_back(c.at("node").get<std::string>());
+  return json{{"revisions", json::array({{{"type", cbor_bytes("changesetexplicit")}, {"nodes", node_list(nodes)}}})},
+              {"fields", set_of({"linknode", "parents", "revision"})},
+              {"haveparents", true}};
+}
+
 bool contains(const fr::Bytes& hay, const store::Bytes& needle) {
   return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
 }
@@ -69,11 +78,7 @@ std::vector<store::Bytes> spliceable_chunks(const std::string& fixture) {
 TEST_CASE("repo: a zstd-8mb-frames client gets stored zstd chunks as they are, and the same values") {
   const json& o = oracle("zstd");
   auto reg = registry_for("zstd");
-  std::vector<std::string> nodes;
-  for (const auto& c : o.at("changesets")) nodes.push_back(c.at("node").get<std::string>());
-  const json args{{"revisions", json::array({{{"type", cbor_bytes("changesetexplicit")}, {"nodes", node_list(nodes)}}})},
-                  {"fields", set_of({"linknode", "parents", "revision"})},
-                  {"haveparents", true}};
+  const json args = full_clone_filesdata_args(o);
   const auto want = ok(reg, "filesdata", args);  // in process: never spliced
 
   // The zlib fixture has the same history, hence the same cache keys, and
@@ -103,11 +108,7 @@ TEST_CASE("repo: a zstd-8mb-frames client gets stored zstd chunks as they are, a
 
 TEST_CASE("repo: --splice-min-bytes: smaller stored chunks are recompressed in the stream, the larger spliced, the values the same") {
   const json& o = oracle("zstd");
-  std::vector<std::string> nodes;
-  for (const auto& c : o.at("changesets")) nodes.push_back(c.at("node").get<std::string>());
-  const json args{{"revisions", json::array({{{"type", cbor_bytes("changesetexplicit")}, {"nodes", node_list(nodes)}}})},
-                  {"fields", set_of({"linknode", "parents", "revision"})},
-                  {"haveparents", true}};
+  const json args = full_clone_filesdata_args(o);
   auto chunks = spliceable_chunks("zstd");
   REQUIRE(chunks.size() >= 3);
   std::vector<std::size_t> sizes;
@@ -159,11 +160,7 @@ TEST_CASE("repo: a zlib store splices nothing, manifestdata's values are the sam
 TEST_CASE("repo: --cache-recompress: a cached zstd-8mb-frames answer is compressed whole, fewer bytes, the same values") {
   const json& o = oracle("zstd");
   auto reg = registry_for("zstd");
-  std::vector<std::string> nodes;
-  for (const auto& c : o.at("changesets")) nodes.push_back(c.at("node").get<std::string>());
-  const json args{{"revisions", json::array({{{"type", cbor_bytes("changesetexplicit")}, {"nodes", node_list(nodes)}}})},
-                  {"fields", set_of({"linknode", "parents", "revision"})},
-                  {"haveparents", true}};
+  const json args = full_clone_filesdata_args(o);
   const auto want = ok(reg, "filesdata", args);
   srv::ResponseCache own(
       srv::ResponseCacheOptions{.max_bytes = 1 << 30, .max_entry_bytes = 1 << 30, .recompress = true});
