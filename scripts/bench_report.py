@@ -307,33 +307,28 @@ def clone_targets(t, raw):
     t.add("  hgrpcd peak RSS (VmHWM) with %d clones at once" % ours["many"]["clients"], ours["peak_rss_mib"], "MiB")
     cache = ours.get("cache", {}).get("spliced")
     if cache:
-        for name, label, target in (("filesdata", "whole-repository filesdata", 0.05), ("clone", "whole clone", 0.1)):
-            c = cache[name]
-            t.add("response cache, %s (spliced): server CPU answered from the cache" % label,
-                  c["cached"]["server_cpu_s"] * 1000, "ms",
-                  "%.3fx computing it (%.0f ms)" % (c["ratio"], c["first"]["server_cpu_s"] * 1000),
-                  "<= %.2fx" % target, verdict(c["ratio"] <= target, "%.3fx" % c["ratio"]))
-        storm = cache["storm"]
-        t.add("response cache: %d identical clones at once from a cold cache, server CPU" % storm["clients"],
-              storm["storm"]["server_cpu_s"] * 1000, "ms",
-              "%.2fx one uncached clone" % storm["ratio_vs_one_uncached_clone"], "<= 1.5x",
-              verdict(storm["ratio_vs_one_uncached_clone"] <= 1.5, "%.2fx" % storm["ratio_vs_one_uncached_clone"]))
+        cache_rows(t, cache, "response cache, %s (spliced)", "response cache: %d identical clones")
     again = ours.get("cache", {}).get("recompressed")
     if cache and again:
-        for name, label, target in (("filesdata", "whole-repository filesdata", 0.05), ("clone", "whole clone", 0.1)):
-            c = again[name]
-            t.add("  --cache-recompress, %s: server CPU answered from the cache" % label,
-                  c["cached"]["server_cpu_s"] * 1000, "ms",
-                  "%.3fx computing it (%.0f ms); %.1f MB a cached answer (spliced: %.1f MB)"
-                  % (c["ratio"], c["first"]["server_cpu_s"] * 1000, c["cached"]["response_bytes"] / 1e6,
-                     cache[name]["cached"]["response_bytes"] / 1e6),
-                  "<= %.2fx" % target, verdict(c["ratio"] <= target, "%.3fx" % c["ratio"]))
-        storm = again["storm"]
-        t.add("  --cache-recompress: %d identical clones at once from a cold cache, server CPU" % storm["clients"],
-              storm["storm"]["server_cpu_s"] * 1000, "ms",
-              "%.2fx one uncached clone" % storm["ratio_vs_one_uncached_clone"], "<= 1.5x",
-              verdict(storm["ratio_vs_one_uncached_clone"] <= 1.5, "%.2fx" % storm["ratio_vs_one_uncached_clone"]))
+        cache_rows(t, again, "  --cache-recompress, %s", "  --cache-recompress: %d identical clones", cache)
 
+
+def cache_rows(t, figures, answer_label, storm_label, spliced=None):
+    """The response cache's rows of one kind (clone_bench.py's cache figures);
+    with spliced, each answer row also compares the cached answer's size."""
+    for name, label, target in (("filesdata", "whole-repository filesdata", 0.05), ("clone", "whole clone", 0.1)):
+        c = figures[name]
+        note = "%.3fx computing it (%.0f ms)" % (c["ratio"], c["first"]["server_cpu_s"] * 1000)
+        if spliced:
+            note += "; %.1f MB a cached answer (spliced: %.1f MB)" % (
+                c["cached"]["response_bytes"] / 1e6, spliced[name]["cached"]["response_bytes"] / 1e6)
+        t.add((answer_label % label) + ": server CPU answered from the cache", c["cached"]["server_cpu_s"] * 1000,
+              "ms", note, "<= %.2fx" % target, verdict(c["ratio"] <= target, "%.3fx" % c["ratio"]))
+    storm = figures["storm"]
+    ratio = storm["ratio_vs_one_uncached_clone"]
+    t.add((storm_label % storm["clients"]) + " at once from a cold cache, server CPU",
+          storm["storm"]["server_cpu_s"] * 1000, "ms", "%.2fx one uncached clone" % ratio, "<= 1.5x",
+          verdict(ratio <= 1.5, "%.2fx" % ratio))
 
 def client_clone_targets(t, raw):
     """hgrpc clone -U against hg clone -U and hg clone -U --stream (bench/client_clone_bench.py)."""
