@@ -1,5 +1,7 @@
 #include "framing/wire_bytes.hpp"
 
+#include <algorithm>
+
 namespace hgrpc::framing {
 
 void WireBytes::append(ByteView b) {
@@ -39,7 +41,14 @@ Bytes WireBytes::flatten() const {
   return out;
 }
 
+void WireBytes::reserve_more(std::size_t n) {
+  // Geometric, as append_frame into Bytes: one allocation per frame of a job.
+  const std::size_t need = owned_.size() + n;
+  if (need > owned_.capacity()) owned_.reserve(std::max(need, 2 * owned_.capacity()));
+}
+
 void append_frame(WireBytes& out, FrameHeader h, ByteView payload, ByteView more) {
+  out.reserve_more(kFrameHeaderSize + payload.size() + (more.size() < WireBytes::kMinReferencedBytes ? more.size() : 0));
   out.append(frame_header_for(h, payload.size() + more.size()));
   out.append(payload);
   out.append_view(more);

@@ -25,6 +25,7 @@ class WireBytes {
   void append(ByteView b);
   // b must stay valid until the pieces are written (copied if short).
   void append_view(ByteView b);
+  void reserve_more(std::size_t n);  // room for n more copied bytes
   void clear();
 
   std::size_t size() const { return size_; }

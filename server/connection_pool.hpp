@@ -118,6 +118,7 @@ class ConnectionPool {
   void release(Connection& c);
   void close_now(Owned c);
   void reap_exited();  // joins the workers that exited
+  void trim_when_idle(std::chrono::steady_clock::time_point now);
 
   PoolLimits limits_;
   ConnectionCounters& counters_;
@@ -151,6 +152,10 @@ class ConnectionPool {
   std::size_t idle_ = 0;
   std::vector<pthread_t> exited_;          // workers past their last use of the pool
   std::atomic<bool> has_exited_{false};    // exited_ is not empty (the poller's cheap check)
+  // A request ended with no other being served since the last idle trim.
+  std::atomic<bool> worked_since_trim_{false};
+  std::chrono::steady_clock::time_point next_trim_{};  // the poller's: no idle trim before it
+  static constexpr std::chrono::seconds kIdleTrimInterval{1};
   bool workers_stop_ = false;
   bool shut_down_ = false;
 };

@@ -257,6 +257,9 @@ TEST_CASE("faults: clients that disconnect mid-request and mid-response") {
   REQUIRE(r.status == 200);
   Decoded d = decode(after_call.reactor, fr::as_bytes(r.body));
   CHECK(str(d.values[after_call.ids[0]].at(0)) == "HELLO world");
+  // Idle, the pool gives the arenas' free memory back within a second
+  // (ConnectionPool::trim_when_idle).
+  std::this_thread::sleep_for(1500ms);
   const Resources after = settle(server, before);
   MESSAGE("faults: fds " << before.fds << "->" << after.fds << ", threads " << before.threads << "->"
                          << after.threads << ", RSS " << before.rss_kib << "->" << after.rss_kib
