@@ -71,14 +71,13 @@ bool CachedResponse::replay(ResponseSink& sink, const std::shared_ptr<const void
 
 std::optional<CachedResponse> CachedResponse::pre_encoded_form(const PreEncodeOptions& options) const {
   if (is_pre_encoded()) return *this;
-  // The planned frames of a replay, encoded as OutputStream::render encodes
-  // them (one encode call per frame; end the frame before spliced bytes),
-  // without the frame headers. The frame size only changes the cut. Every
+  // The planned frames of a replay, their payloads encoded in batches of
+  // kRawBatch (the frame is ended before spliced bytes, which follow as they
+  // are), without the frame headers. The frame size only changes the cut. Every
   // kPreEncodedPieceBytes the zstd frame is ended and a segment begins: a
   // response may move to another output stream between two sink calls
   // (OutputMux's split), and each segment must decode on its own.
-  auto encoder = framing::make_encoder(framing::Encoding::Zstd8mbFrames,
-                                       framing::EncoderOptions{.zstd_level = options.zstd_level});
+  auto encoder = framing::make_encoder(framing::Encoding::Zstd8mbFrames, framing::EncoderOptions{});
   // A stored chunk is decoded whole: one whose frames do not say they
   // decode to at most this stays as it was (so the pass holds at most this
   // much more memory). Each chunk is checked, hence no total limit.

@@ -65,7 +65,6 @@ class CachedResponse {
     // piece) rather than kept as they are: fewer bytes on every replay for
     // CPU once.
     bool recompress_spliced = false;
-    int zstd_level = 3;
   };
   std::optional<CachedResponse> pre_encoded_form(const PreEncodeOptions& options) const;
   std::optional<CachedResponse> pre_encoded_form() const { return pre_encoded_form(PreEncodeOptions{}); }
