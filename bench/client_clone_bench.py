@@ -213,7 +213,7 @@ def main():
     p.add_argument("--work-dir", help="where the clones are written (default: the system's temporary directory); "
                    "/dev/shm takes the file system's allocator out of the figures")
     p.add_argument("--server-flag", action="append", default=[],
-                   help="one more hgrpcd argument (repeatable), e.g. --server-flag=--cache-recompress")
+                   help="one more hgrpcd argument (repeatable), e.g. --server-flag=--no-cache-recompress")
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="client-clone-bench-", dir=a.work_dir)
     try:

@@ -85,10 +85,18 @@ std::string Metrics::render() const {
     counter("hgrpcd_cache_wait_timeouts_total", "Requests that waited --cache-wait for an identical one, then computed.",
             s.wait_timeouts);
     counter("hgrpcd_cache_tier_dropped_total", "Shared-tier writes dropped (writer queue full).", s.tier_dropped);
+    counter("hgrpcd_cache_recompressed_total",
+            "Cached zstd-8mb-frames answers swapped for their recompressed form (--cache-recompress).",
+            s.recompressed);
+    counter("hgrpcd_cache_recompress_skipped_total",
+            "Answers left as spliced: recompression queue full, evicted first, or the form was not smaller.",
+            s.recompress_skipped);
     gauge("hgrpcd_cache_bytes", "Memory held by cached answers.", static_cast<std::int64_t>(s.bytes));
     gauge("hgrpcd_cache_entries", "Cached answers.", static_cast<std::int64_t>(s.entries));
     gauge("hgrpcd_cache_waiting", "Requests waiting for an identical one being answered.",
           static_cast<std::int64_t>(s.waiting));
+    gauge("hgrpcd_cache_recompress_pending", "Cached answers waiting for (or in) the recompression pass.",
+          static_cast<std::int64_t>(s.recompress_pending));
     if (const SharedCacheTier* tier = cache->tier()) {
       const auto t = tier->stats();
       counter("hgrpcd_cache_tier_gets_total", "Lookups sent to the shared tier.", t.gets);

@@ -21,7 +21,9 @@
 //       an identical one), tier (shared tier), miss (computed)
 //   hgrpcd_cache_stores_total, _evictions_total, _too_large_total, _not_admitted_total,
 //   hgrpcd_cache_wait_timeouts_total, hgrpcd_cache_tier_dropped_total
-//   hgrpcd_cache_bytes, hgrpcd_cache_entries, hgrpcd_cache_waiting    gauges
+//   hgrpcd_cache_recompressed_total, hgrpcd_cache_recompress_skipped_total
+//   hgrpcd_cache_bytes, hgrpcd_cache_entries, hgrpcd_cache_waiting,
+//   hgrpcd_cache_recompress_pending    gauges
 //   with --cache-url, the shared tier's (server/redis_tier.hpp):
 //   hgrpcd_cache_tier_gets_total, _hits_total, _puts_total   operations done
 //   hgrpcd_cache_tier_failures_total   connect/I/O failures, timeouts, error replies

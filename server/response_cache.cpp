@@ -22,9 +22,17 @@ struct ResponseCache::Flight {
 ResponseCache::ResponseCache(ResponseCacheOptions options, std::unique_ptr<SharedCacheTier> tier)
     : options_(options), tier_(std::move(tier)) {
   if (tier_) tier_thread_ = std::thread([this] { tier_writer(); });
+  if (options_.recompress) recompress_thread_ = std::thread([this] { recompressor(); });
 }
 
 ResponseCache::~ResponseCache() {
+  // The recompressor first: its last job may still queue a tier write.
+  {
+    std::lock_guard lock(recompress_mutex_);
+    recompress_stopping_ = true;
+  }
+  recompress_cv_.notify_all();
+  if (recompress_thread_.joinable()) recompress_thread_.join();
   {
     std::lock_guard lock(tier_mutex_);
     stopping_ = true;
@@ -160,10 +168,10 @@ void ResponseCache::finish_flight(const std::string& key, const std::shared_ptr<
 }
 
 void ResponseCache::complete(const std::string& key, Lookup& lead, std::shared_ptr<const CachedResponse> response,
-                             bool too_large) {
+                             bool too_large, std::shared_ptr<const CachedResponse> recording) {
   auto flight = std::move(lead.flight);
   if (!flight) return;
-  bool to_tier = false;
+  bool to_tier = false, kept = false;
   {
     std::lock_guard lock(mutex_);
     if (too_large) ++stats_.too_large;
@@ -184,12 +192,73 @@ void ResponseCache::complete(const std::string& key, Lookup& lead, std::shared_p
         ++stats_.not_admitted;
       } else {
         insert_locked(key, response);
+        kept = true;
         to_tier = tier_ != nullptr;
       }
     }
   }
+  // A recompressed answer goes to the tier once it is made (swap_in).
+  if (kept && recording && options_.recompress && queue_recompression({key, response, std::move(recording)}))
+    to_tier = false;
   if (to_tier) queue_tier_put(digest(key), response);
   finish_flight(key, flight, std::move(response));
+}
+
+bool ResponseCache::queue_recompression(RecompressJob job) {
+  {
+    std::lock_guard lock(recompress_mutex_);
+    const auto size = job.recording->memory_bytes();
+    if (recompress_queued_bytes_ + size > 2 * options_.max_entry_bytes) {
+      std::lock_guard stats_lock(mutex_);
+      ++stats_.recompress_skipped;
+      return false;
+    }
+    recompress_queued_bytes_ += size;
+    ++recompress_pending_;
+    recompress_queue_.push_back(std::move(job));
+  }
+  recompress_cv_.notify_all();
+  return true;
+}
+
+void ResponseCache::recompressor() {
+  std::unique_lock lock(recompress_mutex_);
+  for (;;) {
+    recompress_cv_.wait(lock, [&] { return recompress_stopping_ || !recompress_queue_.empty(); });
+    if (recompress_stopping_) return;  // what is queued stays spliced
+    RecompressJob job = std::move(recompress_queue_.front());
+    recompress_queue_.pop_front();
+    lock.unlock();
+    std::shared_ptr<const CachedResponse> better;
+    if (auto whole = job.recording->pre_encoded_form({.recompress_spliced = true}))
+      better = std::make_shared<const CachedResponse>(std::move(*whole));
+    swap_in(job, better);
+    lock.lock();
+    recompress_queued_bytes_ -= job.recording->memory_bytes();
+    --recompress_pending_;
+    if (recompress_pending_ == 0) recompress_cv_.notify_all();  // settle()
+  }
+}
+
+void ResponseCache::swap_in(const RecompressJob& job, std::shared_ptr<const CachedResponse> better) {
+  bool swapped = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = index_.find(job.key);
+    // Still the entry it was made for (not evicted, not replaced), and smaller.
+    if (better && it != index_.end() && it->second->response == job.answer &&
+        better->memory_bytes() < job.answer->memory_bytes()) {
+      const std::size_t size = better->memory_bytes() + job.key.size();
+      bytes_ = bytes_ - it->second->bytes + size;
+      it->second->response = better;
+      it->second->bytes = size;
+      swapped = true;
+      ++stats_.recompressed;
+    } else {
+      ++stats_.recompress_skipped;
+    }
+  }
+  if (tier_) queue_tier_put(digest(job.key), swapped ? better : job.answer);
 }
 
 void ResponseCache::queue_tier_put(std::string digest, std::shared_ptr<const CachedResponse> response) {
@@ -204,7 +273,7 @@ void ResponseCache::queue_tier_put(std::string digest, std::shared_ptr<const Cac
     tier_queued_bytes_ += size;
     tier_queue_.emplace_back(std::move(digest), std::move(response));
   }
-  tier_cv_.notify_all();  // the writer, not a wait_for_tier_writes() waiter only
+  tier_cv_.notify_all();  // the writer, not a settle() waiter only
 }
 
 void ResponseCache::tier_writer() {
@@ -218,21 +287,28 @@ void ResponseCache::tier_writer() {
     tier_->put(digest, response->serialize());
     lock.lock();
     tier_queued_bytes_ -= response->memory_bytes();
-    if (tier_queue_.empty()) tier_cv_.notify_all();  // wait_for_tier_writes
+    if (tier_queue_.empty()) tier_cv_.notify_all();  // settle()
   }
 }
 
-void ResponseCache::wait_for_tier_writes() {
+void ResponseCache::settle() {
+  {
+    std::unique_lock lock(recompress_mutex_);
+    recompress_cv_.wait(lock, [&] { return recompress_pending_ == 0 || recompress_stopping_; });
+  }
   std::unique_lock lock(tier_mutex_);
   tier_cv_.wait(lock, [&] { return tier_queued_bytes_ == 0; });
 }
 
 ResponseCacheStats ResponseCache::stats() const {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   auto s = stats_;
   s.bytes = bytes_;
   s.entries = lru_.size();
   s.waiting = waiting_;
+  lock.unlock();
+  std::lock_guard recompress_lock(recompress_mutex_);
+  s.recompress_pending = recompress_pending_;
   return s;
 }
 
@@ -257,17 +333,19 @@ CommandStatus answer_with_cache(ResponseCache* cache, const std::string& key, Re
     throw;
   }
   sink.record_into(nullptr);
-  std::shared_ptr<const CachedResponse> answer;
+  std::shared_ptr<const CachedResponse> answer, recording;
   if (status && sink.ok() && !recorder.overflowed()) {
-    CachedResponse recorded = recorder.take();
-    // Kept as the stream would carry it: its replay is then a copy.
+    answer = std::make_shared<const CachedResponse>(recorder.take());
+    // Kept as the stream would carry it: its replay is then a copy (and
+    // the recording is what the background pass recompresses).
     if (sink.splices()) {
-      if (auto whole = recorded.pre_encoded_form({.recompress_spliced = cache->recompresses()}))
-        recorded = std::move(*whole);
+      if (auto whole = answer->pre_encoded_form()) {
+        if (cache->recompresses() && answer->has_spliced()) recording = answer;
+        answer = std::make_shared<const CachedResponse>(std::move(*whole));
+      }
     }
-    answer = std::make_shared<const CachedResponse>(std::move(recorded));
   }
-  cache->complete(key, lookup, std::move(answer), recorder.overflowed());
+  cache->complete(key, lookup, std::move(answer), recorder.overflowed(), std::move(recording));
   return status;
 }
 

@@ -19,6 +19,11 @@
 // - Shared tier (optional, --cache-url): a miss asks it before computing,
 //   and a stored answer is also written to it. Its failures are counted and
 //   otherwise ignored: the answer is computed as without it.
+// - Recompression (--cache-recompress): a kept zstd-8mb-frames answer is
+//   first the stream's own bytes (stored chunks spliced); one background
+//   thread then compresses it whole (CachedResponse::pre_encoded_form) and
+//   swaps the smaller form in. The first answer, and the identical requests
+//   waiting for it, never wait for that pass.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -49,9 +54,10 @@ struct ResponseCacheOptions {
   CacheAdmission admission = CacheAdmission::First;
   std::chrono::milliseconds wait{10000};  // an identical request waits this long for the first
   std::size_t doorkeeper_keys = 65536;    // key hashes remembered for `second`
-  // --cache-recompress: a zstd-8mb-frames answer is kept with its stored
-  // chunks decoded and compressed with the rest (CachedResponse::
-  // pre_encoded_form), not as they were spliced.
+  // --cache-recompress (hgrpcd's default is on): a zstd-8mb-frames answer's
+  // stored chunks are decoded and compressed with the rest in the
+  // background, after it is kept; recordings waiting for that hold at most
+  // 2 x max_entry_bytes, more are not recompressed.
   bool recompress = false;
 };
 
@@ -89,6 +95,9 @@ struct ResponseCacheStats {
   std::uint64_t evictions = 0;
   std::uint64_t wait_timeouts = 0;  // waited --cache-wait in vain, then computed
   std::uint64_t tier_dropped = 0;   // shared-tier writes dropped (queue full)
+  std::uint64_t recompressed = 0;   // answers swapped for their recompressed form
+  std::uint64_t recompress_skipped = 0;  // not recompressed: queue full, evicted, or not smaller
+  std::uint64_t recompress_pending = 0;  // answers waiting for (or in) the recompression pass
   std::uint64_t bytes = 0;          // memory held now
   std::uint64_t entries = 0;
   std::uint64_t waiting = 0;        // requests waiting for an identical one now
@@ -108,17 +117,20 @@ class ResponseCache {
   };
   Lookup lookup(const std::string& key);
   // The leader's answer: the recording of a successful response, or nullptr
-  // (failed, the peer left, or it overflowed: `too_large`).
+  // (failed, the peer left, or it overflowed: `too_large`). recording: the
+  // answer as recorded, with its stored chunks, when response is its
+  // spliced pre-encoded form and recompresses() (the background pass
+  // starts from it).
   void complete(const std::string& key, Lookup& lead, std::shared_ptr<const CachedResponse> response,
-                bool too_large = false);
+                bool too_large = false, std::shared_ptr<const CachedResponse> recording = nullptr);
 
   std::uint64_t max_entry_bytes() const { return options_.max_entry_bytes; }
   bool recompresses() const { return options_.recompress; }
   ResponseCacheStats stats() const;
   const SharedCacheTier* tier() const { return tier_.get(); }
-  // Blocks until every shared-tier write queued so far is done (tests, and
-  // an orderly shutdown).
-  void wait_for_tier_writes();
+  // Blocks until every recompression and shared-tier write queued so far is
+  // done (tests, and an orderly shutdown).
+  void settle();
 
   // sha256 hex of the key: the shared tier's key.
   static std::string digest(const std::string& key);
@@ -136,6 +148,15 @@ class ResponseCache {
   // slow tier never delays an answer; a full queue drops the write.
   void queue_tier_put(std::string digest, std::shared_ptr<const CachedResponse> response);
   void tier_writer();
+  // The recompression pass, on a thread of its own (--cache-recompress).
+  struct RecompressJob {
+    std::string key;
+    std::shared_ptr<const CachedResponse> answer;     // what the cache holds now
+    std::shared_ptr<const CachedResponse> recording;  // what it is recompressed from
+  };
+  bool queue_recompression(RecompressJob job);
+  void recompressor();
+  void swap_in(const RecompressJob& job, std::shared_ptr<const CachedResponse> better);
 
   ResponseCacheOptions options_;
   std::unique_ptr<SharedCacheTier> tier_;
@@ -154,6 +175,14 @@ class ResponseCache {
   std::uint64_t tier_queued_bytes_ = 0;
   bool stopping_ = false;
   std::thread tier_thread_;
+
+  mutable std::mutex recompress_mutex_;
+  std::condition_variable recompress_cv_;
+  std::list<RecompressJob> recompress_queue_;
+  std::uint64_t recompress_queued_bytes_ = 0;  // recordings queued or in the pass
+  std::size_t recompress_pending_ = 0;
+  bool recompress_stopping_ = false;
+  std::thread recompress_thread_;
 };
 
 // Requests whose arguments and data together exceed this are answered

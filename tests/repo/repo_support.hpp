@@ -150,9 +150,10 @@ inline srv::ResponseCache* test_cache() {
   return nullptr;
 }
 
-// Before the second answer: the first one's shared-tier write is done.
+// Before the second answer: the first one's recompression and shared-tier
+// write are done.
 inline void test_cache_written() {
-  if (test_cache_mode() == TestCacheMode::Tier) test_cache()->wait_for_tier_writes();
+  if (test_cache() != nullptr) test_cache()->settle();
 }
 
 // The count the second answer of a data command adds to.

@@ -145,27 +145,48 @@ TEST_CASE("response cache: the pre-encoded form is whole zstd frames of the whol
   CHECK(back->is_pre_encoded());
 }
 
-TEST_CASE("response cache: the recompressed pre-encoded form decodes the stored frames into its own") {
-  // A stored chunk that compresses far better beside its neighbours.
-  const std::string text(3000, 'q');
-  Bytes stored;
-  REQUIRE(fr::make_encoder(fr::Encoding::Zstd8mbFrames)->end_frame(fr::as_bytes(text), stored));
-  // One whose frame does not declare its size is kept as it is (it might
-  // decode to anything).
-  Bytes unsized(ZSTD_compressBound(text.size()));
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
-  unsized.resize(ZSTD_compress2(cctx, unsized.data(), unsized.size(), text.data(), text.size()));
-  ZSTD_freeCCtx(cctx);
-  REQUIRE(ZSTD_getFrameContentSize(unsized.data(), unsized.size()) == ZSTD_CONTENTSIZE_UNKNOWN);
-  CachedResponse r;
-  r.values(fr::cbor_encode(json::object({{"totalitems", 3}})));
-  for (int i = 0; i < 2; ++i) {
-    r.bytes_begin(text.size());
-    r.spliced(stored, text.size());
+// A recording of three stored chunks of 3000 'q's: two spliced, the third
+// one whose frame does not declare its size (kept as it is by a
+// recompression: it might decode to anything).
+struct StoredChunks {
+  std::string text = std::string(3000, 'q');
+  Bytes stored, unsized;
+  CachedResponse recording;
+  StoredChunks() {
+    REQUIRE(fr::make_encoder(fr::Encoding::Zstd8mbFrames)->end_frame(fr::as_bytes(text), stored));
+    unsized.resize(ZSTD_compressBound(text.size()));
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+    unsized.resize(ZSTD_compress2(cctx, unsized.data(), unsized.size(), text.data(), text.size()));
+    ZSTD_freeCCtx(cctx);
+    REQUIRE(ZSTD_getFrameContentSize(unsized.data(), unsized.size()) == ZSTD_CONTENTSIZE_UNKNOWN);
+    recording.values(fr::cbor_encode(json::object({{"totalitems", 3}})));
+    for (int i = 0; i < 2; ++i) {
+      recording.bytes_begin(text.size());
+      recording.spliced(stored, text.size());
+    }
+    recording.bytes_begin(text.size());
+    recording.spliced(unsized, text.size());
   }
-  r.bytes_begin(text.size());
-  r.spliced(unsized, text.size());
+};
+
+// Records what is written to it.
+class FakeTier : public SharedCacheTier {
+ public:
+  std::optional<Bytes> get(const std::string&) override { return std::nullopt; }
+  void put(const std::string& digest, fr::ByteView value) override {
+    std::lock_guard lock(mutex);
+    puts.emplace_back(digest, Bytes(value.begin(), value.end()));
+  }
+  std::string describe() const override { return "fake"; }
+  SharedCacheTierStats stats() const override { return {}; }
+  std::mutex mutex;
+  std::vector<std::pair<std::string, Bytes>> puts;
+};
+
+TEST_CASE("response cache: the recompressed pre-encoded form decodes the stored frames into its own") {
+  const StoredChunks chunks;
+  const auto& [text, stored, unsized, r] = chunks;
   const auto kept = r.pre_encoded_form();
   const auto whole = r.pre_encoded_form({.recompress_spliced = true});
   REQUIRE(kept);
@@ -191,6 +212,58 @@ TEST_CASE("response cache: the recompressed pre-encoded form decodes the stored 
   fr::append(expected, fr::cbor_encode(json::object({{"totalitems", 3}})));
   for (int i = 0; i < 3; ++i) fr::append(expected, fr::cbor_encode(testing::bin(text)));
   CHECK(octets_b == expected);
+}
+
+TEST_CASE("response cache: --cache-recompress swaps a kept answer for its recompressed form after the first answer") {
+  const StoredChunks chunks;
+  const auto spliced = std::make_shared<const CachedResponse>(*chunks.recording.pre_encoded_form());
+  const auto recording = std::make_shared<const CachedResponse>(chunks.recording);
+  const Bytes recompressed = chunks.recording.pre_encoded_form({.recompress_spliced = true})->serialize();
+  REQUIRE(recompressed != spliced->serialize());
+  auto owned_tier = std::make_unique<FakeTier>();
+  FakeTier& tier = *owned_tier;
+  ResponseCache cache(ResponseCacheOptions{.recompress = true}, std::move(owned_tier));
+  auto lead = cache.lookup("k");
+  REQUIRE(lead.outcome == CacheOutcome::Miss);
+  cache.complete("k", lead, spliced, false, recording);
+  cache.settle();
+  const auto hit = cache.lookup("k");
+  REQUIRE(hit.outcome == CacheOutcome::Hit);
+  CHECK(hit.response != spliced);
+  CHECK(hit.response->serialize() == recompressed);
+  auto s = cache.stats();
+  CHECK(s.recompressed == 1);
+  CHECK(s.recompress_skipped == 0);
+  CHECK(s.recompress_pending == 0);
+  CHECK(s.bytes == hit.response->memory_bytes() + 1);
+  // The tier gets the recompressed form only, once it is made.
+  REQUIRE(tier.puts.size() == 1);
+  CHECK(tier.puts[0].first == ResponseCache::digest("k"));
+  CHECK(tier.puts[0].second == recompressed);
+
+  // A form that is not smaller than what is kept is not swapped in: here
+  // the "spliced" answer is a tiny stand-in.
+  const auto tiny = response_of(10);
+  auto other = cache.lookup("t");
+  cache.complete("t", other, tiny, false, recording);
+  cache.settle();
+  CHECK(cache.lookup("t").response == tiny);
+  s = cache.stats();
+  CHECK(s.recompressed == 1);
+  CHECK(s.recompress_skipped == 1);
+  REQUIRE(tier.puts.size() == 2);
+  CHECK(tier.puts[1].second == tiny->serialize());
+}
+
+TEST_CASE("response cache: without --cache-recompress a recording is not recompressed") {
+  const StoredChunks chunks;
+  const auto spliced = std::make_shared<const CachedResponse>(*chunks.recording.pre_encoded_form());
+  ResponseCache cache(ResponseCacheOptions{});
+  auto lead = cache.lookup("k");
+  cache.complete("k", lead, spliced, false, std::make_shared<const CachedResponse>(chunks.recording));
+  cache.settle();
+  CHECK(cache.lookup("k").response == spliced);
+  CHECK(cache.stats().recompressed == 0);
 }
 
 TEST_CASE("response cache: a large pre-encoded answer is pieces that each decode on their own") {
