@@ -305,12 +305,13 @@ def clone_targets(t, raw):
     t.add("  hgrpcd peak RSS (VmHWM) during one clone at a time", one_rss, "MiB", "", "<= 96 MiB",
           verdict(one_rss <= 96, "%.1f MiB" % one_rss))
     t.add("  hgrpcd peak RSS (VmHWM) with %d clones at once" % ours["many"]["clients"], ours["peak_rss_mib"], "MiB")
-    cache = ours.get("cache", {}).get("spliced")
-    if cache:
-        cache_rows(t, cache, "response cache, %s (spliced)", "response cache: %d identical clones")
-    again = ours.get("cache", {}).get("recompressed")
-    if cache and again:
-        cache_rows(t, again, "  --cache-recompress, %s", "  --cache-recompress: %d identical clones", cache)
+    kinds = ours.get("cache", {})
+    if "recompressed" in kinds:
+        cache_rows(t, kinds["recompressed"], "response cache, %s (recompressed in the background, the default)",
+                   "response cache: %d identical clones", kinds.get("spliced"))
+    if "spliced" in kinds:
+        cache_rows(t, kinds["spliced"], "  --no-cache-recompress, %s (stored chunks spliced)",
+                   "  --no-cache-recompress: %d identical clones")
 
 
 def cache_rows(t, figures, answer_label, storm_label, spliced=None):
@@ -318,7 +319,8 @@ def cache_rows(t, figures, answer_label, storm_label, spliced=None):
     with spliced, each answer row also compares the cached answer's size."""
     for name, label, target in (("filesdata", "whole-repository filesdata", 0.05), ("clone", "whole clone", 0.1)):
         c = figures[name]
-        note = "%.3fx computing it (%.0f ms)" % (c["ratio"], c["first"]["server_cpu_s"] * 1000)
+        note = "%.3fx computing it (%.0f ms, with any recompression it caused)" % (
+            c["ratio"], c["first"]["server_cpu_s"] * 1000)
         if spliced:
             note += "; %.1f MB a cached answer (spliced: %.1f MB)" % (
                 c["cached"]["response_bytes"] / 1e6, spliced[name]["cached"]["response_bytes"] / 1e6)
@@ -367,6 +369,24 @@ def client_clone_targets(t, raw):
           ("network_wait", "http", "decode", "patch", "hash", "revlog_write", "write_wait", "checkout", "other")
           if k in st) + " (every thread's, summed)",
           ours["client_wall_s"] * 1000, "ms", "CPU %.3f s (every thread)" % ours["cpu_s"])
+
+
+def redirect_targets(t, raw):
+    """hgrpc clone -U through content redirects served by nginx (bench/redirect_bench.py)."""
+    p = os.path.join(raw, "redirect.json")
+    if not os.path.exists(p):
+        return
+    m = json.load(open(p))
+    first, again, inline = m["first"], m["again"], m["inline"]
+    share = m["hgrpcd_share"]
+    t.add("hgrpc clone -U through content redirects (nginx serves the blobs): response bytes from hgrpcd itself",
+          again["bytes_from_server"], "bytes",
+          "%.4f%% of the clone's %.1f MB (first clone: %d bytes; without redirects %.1f MB from hgrpcd)"
+          % (share * 100, (again["bytes_from_server"] + again["bytes_from_redirects"]) / 1e6,
+             first["bytes_from_server"], inline["bytes_from_server"] / 1e6),
+          "<= 5%", verdict(share <= 0.05, "%.2f%%" % (share * 100)))
+    t.add("  wall time of that clone: blobs written, then reused (without redirects: %.0f ms)"
+          % (inline["wall_s"] * 1000), again["wall_s"] * 1000, "ms", "first %.0f ms" % (first["wall_s"] * 1000))
 
 
 def streams_targets(t, raw):
@@ -508,6 +528,7 @@ def main():
     store_targets(t, args.raw)
     clone_targets(t, args.raw)
     client_clone_targets(t, args.raw)
+    redirect_targets(t, args.raw)
     streams_targets(t, args.raw)
     e2e_targets(t, args.raw)
     memory_targets(t, args.raw)
