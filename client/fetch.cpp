@@ -64,6 +64,26 @@ std::vector<Node> slice(const std::vector<Node>& all, std::size_t start, std::si
                            all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), start + size)));
 }
 
+// The heads of the roots' ancestors and added[0, end). added is in
+// changelog order, so that set is closed under ancestry, and the
+// changesetdagrange from dag_heads(start) to dag_heads(end) is exactly
+// added[start, end): a few nodes instead of the batch's list. The roots (the
+// common heads) stay in the list where they are parents: only their
+// ancestors count.
+std::vector<Node> dag_heads(const std::vector<Node>& roots, const FetchedChangesets& f, std::size_t end) {
+  std::vector<bool> is_parent(end, false);
+  for (std::size_t i = 0; i < end; ++i) {
+    for (const Node& p : {f.added_parents[i].first, f.added_parents[i].second}) {
+      if (auto at = f.position(p); at && *at < end) is_parent[*at] = true;
+    }
+  }
+  std::vector<Node> heads(roots);
+  for (std::size_t i = 0; i < end; ++i) {
+    if (!is_parent[i]) heads.push_back(f.added[i]);
+  }
+  return heads;
+}
+
 }  // namespace
 
 store::RepositoryWriterOptions WriterLimits::writer_options() const {
@@ -326,8 +346,10 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   // File revisions, in batches of changesets.
   std::set<std::string> paths_seen;
   for (std::size_t start = 0; start < fetched.added.size(); start += files_batch) {
-    json fargs{{"revisions", json::array({json{{"type", framing::cbor_bytes(std::string_view("changesetexplicit"))},
-                                               {"nodes", node_list(slice(fetched.added, start, files_batch))}}})},
+    const std::size_t end = std::min(fetched.added.size(), start + files_batch);
+    json fargs{{"revisions", json::array({json{{"type", framing::cbor_bytes(std::string_view("changesetdagrange"))},
+                                               {"roots", node_list(dag_heads(roots, fetched, start))},
+                                               {"heads", node_list(dag_heads(roots, fetched, end))}}})},
                {"fields", field_set({"linknode", "parents", "revision"})}, {"haveparents", true}};
     std::string path;
     std::size_t lane = 0;

@@ -29,9 +29,28 @@ TEST_CASE("clone: the client's clone equals hg clone --pull of the source, and i
     fs::path dest = dir / "dest";
     cl::CloneOptions clone_options;
     clone_options.source_url = "http://127.0.0.1:1/";
-    auto summary = cl::clone_repository(in_process(registry), descriptor, dest, clone_options);
+    // filesdata asks by changesetdagrange: each batch's roots are the
+    // previous batch's heads, the first batch's none.
+    std::vector<json> filesdata_ranges;
+    const cl::Exchange served = in_process(registry);
+    const cl::Exchange exchange = [&](const std::vector<cl::Call>& calls) {
+      for (const auto& c : calls) {
+        if (c.command == "filesdata") filesdata_ranges.push_back(c.args.at("revisions"));
+      }
+      return served(calls);
+    };
+    auto summary = cl::clone_repository(exchange, descriptor, dest, clone_options);
     REQUIRE_MESSAGE(summary.has_value(), summary.error().message);
     CHECK(summary->requests == 2 + 7 + 5);
+    REQUIRE(filesdata_ranges.size() == 5);
+    json previous_heads = json::array();
+    for (const json& r : filesdata_ranges) {
+      REQUIRE(r.size() == 1);
+      CHECK(r[0].at("type") == hgrpc::framing::cbor_bytes(std::string_view("changesetdagrange")));
+      CHECK(r[0].at("roots") == previous_heads);
+      CHECK_FALSE(r[0].at("heads").empty());
+      previous_heads = r[0].at("heads");
+    }
     CHECK(summary->changesets == oracle(name).at("changesets").size());
     CHECK(summary->checked_out_files > 0);
 
