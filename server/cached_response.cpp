@@ -77,7 +77,8 @@ std::optional<CachedResponse> CachedResponse::pre_encoded_form(const PreEncodeOp
   // kPreEncodedPieceBytes the zstd frame is ended and a segment begins: a
   // response may move to another output stream between two sink calls
   // (OutputMux's split), and each segment must decode on its own.
-  auto encoder = framing::make_encoder(framing::Encoding::Zstd8mbFrames, framing::EncoderOptions{});
+  auto encoder = framing::make_encoder(framing::Encoding::Zstd8mbFrames,
+                                       framing::EncoderOptions{.zstd_level = options.zstd_level});
   // A stored chunk is decoded whole: one whose frames do not say they
   // decode to at most this stays as it was (so the pass holds at most this
   // much more memory). Each chunk is checked, hence no total limit.

@@ -65,6 +65,9 @@ class CachedResponse {
     // piece) rather than kept as they are: fewer bytes on every replay for
     // CPU once.
     bool recompress_spliced = false;
+    // The encoder's level. The recompressed form is made once, off the
+    // request's path, and sent on every hit: a higher level pays there.
+    int zstd_level = 3;
   };
   std::optional<CachedResponse> pre_encoded_form(const PreEncodeOptions& options) const;
   std::optional<CachedResponse> pre_encoded_form() const { return pre_encoded_form(PreEncodeOptions{}); }

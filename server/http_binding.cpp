@@ -233,6 +233,7 @@ void HttpServer::Impl::configure() {
     co.max_entry_bytes = std::min(options.cache_entry_bytes, options.cache_bytes);
     co.admission = options.cache_admit_second ? CacheAdmission::Second : CacheAdmission::First;
     co.recompress = options.cache_recompress;
+    co.recompress_level = options.cache_recompress_level;
     co.wait = std::chrono::milliseconds(static_cast<std::int64_t>(options.cache_wait * 1000));
     cache = std::make_unique<ResponseCache>(co, std::move(shared_tier));
     body_options.cache = cache.get();

@@ -66,6 +66,7 @@ struct Options {
   std::uint64_t cache_entry_bytes = std::uint64_t{32} << 20;  // larger answers are not kept
   bool cache_admit_second = false;       // --cache-admit second
   bool cache_recompress = true;          // --cache-recompress / --no-cache-recompress
+  int cache_recompress_level = 9;        // --cache-recompress-level (ResponseCacheOptions says why 9)
   double cache_wait = 10;                // seconds an identical request waits for the first
   std::string cache_url;                 // shared tier: redis://HOST:PORT[/DB]; empty: none
   double cache_timeout = 0.2;            // seconds for one shared-tier operation

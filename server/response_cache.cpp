@@ -230,7 +230,8 @@ void ResponseCache::recompressor() {
     recompress_queue_.pop_front();
     lock.unlock();
     std::shared_ptr<const CachedResponse> better;
-    if (auto whole = job.recording->pre_encoded_form({.recompress_spliced = true}))
+    if (auto whole = job.recording->pre_encoded_form(
+            {.recompress_spliced = true, .zstd_level = options_.recompress_level}))
       better = std::make_shared<const CachedResponse>(std::move(*whole));
     swap_in(job, better);
     lock.lock();

@@ -39,7 +39,7 @@ const std::set<std::string> kNotLimits{"help",      "listen",        "port",    
                                        "auth-ro",   "trusted-proxy", "log-format",
                                        "access-log", "repo",          "verify-hashes",
                                        "encodings", "cache-admit", "cache-url",   "redirect-target",
-                                       "splice-min-bytes", "cache-recompress"};
+                                       "splice-min-bytes", "cache-recompress", "cache-recompress-level"};
 
 // "--flag TYPE=DEFAULT (Env:...)" on the flag's --help line, as CLI11 prints it.
 std::map<std::string, std::string> help_flags(const std::string& help) {

@@ -255,6 +255,34 @@ TEST_CASE("response cache: --cache-recompress swaps a kept answer for its recomp
   CHECK(tier.puts[1].second == tiny->serialize());
 }
 
+TEST_CASE("response cache: the recompressed form is made at its own zstd level") {
+  std::string numbers;
+  for (int i = 0; i < 40000; ++i) numbers += std::to_string(i * 7919 % 100003) + "\n";
+  Bytes stored;
+  REQUIRE(fr::make_encoder(fr::Encoding::Zstd8mbFrames)->end_frame(fr::as_bytes(numbers), stored));
+  CachedResponse r;
+  r.bytes_begin(numbers.size());
+  r.spliced(stored, numbers.size());
+  const auto fast = r.pre_encoded_form({.recompress_spliced = true, .zstd_level = 1});
+  const auto small = r.pre_encoded_form({.recompress_spliced = true, .zstd_level = 19});
+  REQUIRE(fast);
+  REQUIRE(small);
+  CHECK(small->memory_bytes() < fast->memory_bytes());
+  const auto octets = [](const CachedResponse& c) {
+    Planned p(true);
+    REQUIRE(c.replay(p.sink));
+    p.sink.finish();
+    Bytes wire, out;
+    for (const auto& [type, flags, payload, spliced] : p.frames) fr::append(wire, spliced);
+    REQUIRE(fr::make_decoder(fr::Encoding::Zstd8mbFrames)->decode(wire, out));
+    return out;
+  };
+  Bytes expected = fr::cbor_encode(json::object({{"status", testing::bin("ok")}}));
+  fr::append(expected, fr::cbor_encode(testing::bin(numbers)));
+  CHECK(octets(*fast) == expected);
+  CHECK(octets(*small) == expected);
+}
+
 TEST_CASE("response cache: without --cache-recompress a recording is not recompressed") {
   const StoredChunks chunks;
   const auto spliced = std::make_shared<const CachedResponse>(*chunks.recording.pre_encoded_form());
