@@ -71,6 +71,12 @@ def seconds(b, which="real_time"):
     return b[which] * scale
 
 
+def load_json(raw, name):
+    """The JSON object of raw/name; None if that part did not run."""
+    p = os.path.join(raw, name)
+    return json.load(open(p)) if os.path.exists(p) else None
+
+
 def load_jsonl(path):
     if not os.path.exists(path):
         return []
@@ -276,10 +282,9 @@ def store_targets(t, raw):
 
 
 def clone_targets(t, raw):
-    p = os.path.join(raw, "clone.json")
-    if not os.path.exists(p):
+    m = load_json(raw, "clone.json")
+    if m is None:
         return
-    m = json.load(open(p))
     ours, theirs, r = m["hgrpcd"], m["hg_serve"], m["ratios"]
     hg_ms = theirs["clone"]["server_cpu_s"] * 1000
     client = m.get("client", "Python threads")
@@ -334,10 +339,9 @@ def cache_rows(t, figures, answer_label, storm_label, spliced=None):
 
 def client_clone_targets(t, raw):
     """hgrpc clone -U against hg clone -U and hg clone -U --stream (bench/client_clone_bench.py)."""
-    p = os.path.join(raw, "client-clone.json")
-    if not os.path.exists(p):
+    m = load_json(raw, "client-clone.json")
+    if m is None:
         return
-    m = json.load(open(p))
     ours, theirs, r = m["hgrpc"], m.get("hg"), m.get("ratios")
     wire = ours["wire_bytes_down"] + ours["wire_bytes_up"]
     if theirs:
@@ -373,10 +377,9 @@ def client_clone_targets(t, raw):
 
 def redirect_targets(t, raw):
     """hgrpc clone -U through content redirects served by nginx (bench/redirect_bench.py)."""
-    p = os.path.join(raw, "redirect.json")
-    if not os.path.exists(p):
+    m = load_json(raw, "redirect.json")
+    if m is None:
         return
-    m = json.load(open(p))
     first, again, inline = m["first"], m["again"], m["inline"]
     share = m["hgrpcd_share"]
     t.add("hgrpc clone -U through content redirects (nginx serves the blobs): response bytes from hgrpcd itself",
@@ -439,10 +442,9 @@ def e2e_targets(t, raw):
 
 
 def memory_targets(t, raw):
-    p = os.path.join(raw, "memory.json")
-    if not os.path.exists(p):
+    m = load_json(raw, "memory.json")
+    if m is None:
         return
-    m = json.load(open(p))
     hwm = m.get("server_vmhwm", 0) / MiB
     v = verdict(hwm <= 64 and not m.get("error"), "%.1f MiB" % hwm)
     if m.get("error"):
