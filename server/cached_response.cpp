@@ -110,6 +110,7 @@ std::optional<CachedResponse> CachedResponse::pre_encoded_form(const PreEncodeOp
   ResponseSink sink(
       emitter,
       [&](framing::PlannedFrames& frames, framing::ResponseEmitter&) {
+        if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return false;
         for (const auto& f : frames) {
           framing::append(raw, f.payload);
           bool decoded = false;

@@ -17,6 +17,7 @@
 // ResponseRecorder builds one while the handler runs, up to a byte limit;
 // past it the recording is dropped (too large to cache) and the handler goes
 // on unrecorded.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -68,6 +69,9 @@ class CachedResponse {
     // The encoder's level. The recompressed form is made once, off the
     // request's path, and sent on every hit: a higher level pays there.
     int zstd_level = 3;
+    // Once this is set the pass gives up (nullopt): a server shutting down
+    // does not wait for a whole recompression.
+    const std::atomic<bool>* stop = nullptr;
   };
   std::optional<CachedResponse> pre_encoded_form(const PreEncodeOptions& options) const;
   std::optional<CachedResponse> pre_encoded_form() const { return pre_encoded_form(PreEncodeOptions{}); }

@@ -231,7 +231,7 @@ void ResponseCache::recompressor() {
     lock.unlock();
     std::shared_ptr<const CachedResponse> better;
     if (auto whole = job.recording->pre_encoded_form(
-            {.recompress_spliced = true, .zstd_level = options_.recompress_level}))
+            {.recompress_spliced = true, .zstd_level = options_.recompress_level, .stop = &recompress_stopping_}))
       better = std::make_shared<const CachedResponse>(std::move(*whole));
     swap_in(job, better);
     lock.lock();

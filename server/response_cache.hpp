@@ -186,7 +186,7 @@ class ResponseCache {
   std::list<RecompressJob> recompress_queue_;
   std::uint64_t recompress_queued_bytes_ = 0;  // recordings queued or in the pass
   std::size_t recompress_pending_ = 0;
-  bool recompress_stopping_ = false;
+  std::atomic<bool> recompress_stopping_{false};  // also stops a pass under way
   std::thread recompress_thread_;
 };
 

@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -281,6 +282,14 @@ TEST_CASE("response cache: the recompressed form is made at its own zstd level")
   fr::append(expected, fr::cbor_encode(testing::bin(numbers)));
   CHECK(octets(*fast) == expected);
   CHECK(octets(*small) == expected);
+}
+
+TEST_CASE("response cache: a recompression whose stop flag is set gives up") {
+  const StoredChunks chunks;
+  std::atomic<bool> stop{true};
+  CHECK_FALSE(chunks.recording.pre_encoded_form({.recompress_spliced = true, .stop = &stop}));
+  stop = false;
+  CHECK(chunks.recording.pre_encoded_form({.recompress_spliced = true, .stop = &stop}));
 }
 
 TEST_CASE("response cache: without --cache-recompress a recording is not recompressed") {
