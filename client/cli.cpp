@@ -367,7 +367,7 @@ FetchProgress draw_on(ProgressLine& progress) {
   };
 }
 
-// --revlog-cache-bytes, --max-open-filelogs and the writer threads of clone and pull.
+// --revlog-cache-bytes, --max-open-filelogs, the writer threads and the zstd level of clone and pull.
 void add_writer_options(CLI::App* sub, WriterLimits& limits) {
   sub->add_option("--revlog-cache-bytes", limits.revlog_cache_bytes,
                   "Recent full texts (delta bases) kept per revlog written, in bytes")
@@ -382,8 +382,14 @@ void add_writer_options(CLI::App* sub, WriterLimits& limits) {
       ->check(CLI::Range(std::size_t{0}, std::size_t{64}))
       ->capture_default_str();
   sub->add_option("--write-queue-bytes", limits.write_queue_bytes,
-                  "Received revisions each writer thread may hold queued, in bytes")
+                  "Received revisions each writer thread may hold queued, in bytes (the threads share "
+                  "(--write-threads + 1) x this)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->capture_default_str();
+  sub->add_option("--zstd-level", limits.zstd_level,
+                  "zstd level of the revlog chunks written (Mercurial writes 3: higher is smaller and slower; "
+                  "zlib repositories ignore it)")
+      ->check(CLI::Range(1, 22))
       ->capture_default_str();
 }
 

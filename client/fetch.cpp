@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "client/revision_stream.hpp"
 #include "client/write_lanes.hpp"
@@ -89,6 +90,7 @@ std::vector<Node> dag_heads(const std::vector<Node>& roots, const FetchedChanges
 store::RepositoryWriterOptions WriterLimits::writer_options() const {
   store::RepositoryWriterOptions o;
   o.revlog.cache_bytes = revlog_cache_bytes;
+  o.revlog.zstd_level = zstd_level;
   o.max_open_filelogs = max_open_filelogs;
   return o;
 }
@@ -197,9 +199,6 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
   const std::size_t lane_count = options.write_threads > 0 ? options.write_threads + 1 : 1;
   std::vector<LaneFilelog> lane_files(lane_count);
   WriteLanes lanes(options.write_threads > 0 ? lane_count : 0, options.write_queue_bytes);
-  auto file_lane = [&](const std::string& p) {
-    return lane_count == 1 ? 0 : 1 + std::hash<std::string>{}(p) % (lane_count - 1);
-  };
   auto& cl = writer.changelog();
   const int first_rev = cl.size();
   fetched.first_rev = first_rev;
@@ -354,14 +353,24 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     std::string path;
     std::size_t lane = 0;
     std::uint64_t path_index = 0;
+    // Each path of the batch goes to the file lane with the least queued
+    // when it starts, and stays there (a server that sent a path twice
+    // must not give one filelog to two threads); the batch ends with every
+    // lane's filelog closed, so the next batch may choose again.
+    std::unordered_map<std::string, std::size_t> path_lanes;
+    auto file_lane = [&](const std::string& p) {
+      if (lane_count == 1) return std::size_t{0};
+      auto [it, added] = path_lanes.try_emplace(p, 0);
+      if (added) it->second = lanes.least_loaded(1, lane_count - 1);
+      return it->second;
+    };
     auto on_path = [&](const std::string& p, std::uint64_t index, std::uint64_t items) -> ClientResult<void> {
       if (items > 0 && paths_seen.insert(p).second) summary.files += 1;
       path = p;
       path_index = index;
-      // A path's revisions (in every batch) go to one lane, which writes
-      // its filelog; filesdata sends each path's revisions together, so the
-      // lane's previous filelog is done with, and its text cache would only
-      // hold memory.
+      // filesdata sends each path's revisions together, so the lane's
+      // previous filelog is done with, and its text cache would only hold
+      // memory.
       lane = file_lane(p);
       return lanes.submit(lane, 0, [&writer, &slot = lane_files[lane], p]() -> ClientResult<void> {
         if (slot.log && slot.path != p) {

@@ -1,10 +1,13 @@
 #include "client/write_lanes.hpp"
 
+#include <algorithm>
+
 #include "store/stage_clock.hpp"
 
 namespace hgrpc::client {
 
-WriteLanes::WriteLanes(std::size_t threads, std::uint64_t max_queued_bytes) : max_queued_bytes_(max_queued_bytes) {
+WriteLanes::WriteLanes(std::size_t threads, std::uint64_t max_queued_bytes)
+    : max_queued_bytes_(max_queued_bytes * std::max<std::size_t>(threads, 1)) {
   for (std::size_t i = 0; i < threads; ++i) lanes_.push_back(std::make_unique<Lane>());
   for (auto& lane : lanes_) lane->thread = std::thread([this, l = lane.get()] { run(*l); });
 }
@@ -32,12 +35,14 @@ ClientResult<void> WriteLanes::submit(std::size_t lane_index, std::uint64_t byte
   }
   Lane& lane = *lanes_[lane_index % lanes_.size()];
   std::unique_lock lock(mutex_);
-  if (lane.queued_bytes > 0 && lane.queued_bytes + bytes > max_queued_bytes_ && !error_) {
+  auto room = [&] { return error_ || queued_bytes_ == 0 || queued_bytes_ + bytes <= max_queued_bytes_; };
+  if (!room()) {
     store::StageScope waiting(store::Stage::WriteWait);
-    progress_.wait(lock, [&] { return error_ || lane.queued_bytes == 0 || lane.queued_bytes + bytes <= max_queued_bytes_; });
+    progress_.wait(lock, room);
   }
   if (error_) return first_error();
   lane.queued_bytes += bytes;
+  queued_bytes_ += bytes;
   lane.jobs.emplace_back(bytes, std::move(job));
   // A running lane takes the next job by itself: waking it (a system call)
   // is only needed when it sleeps on an empty queue.
@@ -45,6 +50,16 @@ ClientResult<void> WriteLanes::submit(std::size_t lane_index, std::uint64_t byte
   lock.unlock();
   if (asleep) lane.work.notify_one();
   return {};
+}
+
+std::size_t WriteLanes::least_loaded(std::size_t first, std::size_t count) const {
+  if (lanes_.empty() || count == 0) return first;
+  std::lock_guard lock(mutex_);
+  std::size_t best = first;
+  for (std::size_t l = first + 1; l < first + count; ++l) {
+    if (lanes_[l % lanes_.size()]->queued_bytes < lanes_[best % lanes_.size()]->queued_bytes) best = l;
+  }
+  return best;
 }
 
 ClientResult<void> WriteLanes::wait() {
@@ -79,6 +94,7 @@ void WriteLanes::run(Lane& lane) {
     lock.lock();
     lane.running = false;
     lane.queued_bytes -= bytes;
+    queued_bytes_ -= bytes;
     if (!done && !error_) error_ = done.error();
     progress_.notify_all();
   }

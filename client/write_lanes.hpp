@@ -8,8 +8,12 @@
 // everything that touches one revlog on one lane (a filelog's lane is a
 // hash of its path), so a revlog writer is only ever used by one thread.
 //
-// Memory is bounded: submit() blocks while the lane already holds
-// max_queued_bytes of jobs (a job larger than that still runs, alone). The
+// Memory is bounded by one budget that the lanes share, lanes() x
+// max_queued_bytes: submit() blocks while the queued jobs of all lanes hold
+// that much (a job larger than the budget still runs, alone). Shared, so
+// that a lane with much to do (the manifest log before the files arrive, a
+// path with many revisions) does not make the reader wait while another
+// lane idles. The
 // first job to fail stops the lanes: later jobs are dropped, and submit()
 // and wait() return that error. With zero threads there is one lane and
 // submit() runs the job at once on the caller's thread.
@@ -40,6 +44,9 @@ class WriteLanes {
   // Queues `job` (which holds `bytes` of data) on lane `lane % lanes()`.
   // Returns the first error of any job so far.
   ClientResult<void> submit(std::size_t lane, std::uint64_t bytes, Job job);
+  // Of lanes first .. first + count - 1, the one with the fewest bytes
+  // queued (the lowest index on a tie).
+  std::size_t least_loaded(std::size_t first, std::size_t count) const;
   // Returns once every submitted job has run (or been dropped after an
   // error): the first error, if any.
   ClientResult<void> wait();
@@ -55,7 +62,8 @@ class WriteLanes {
   void run(Lane& lane);
   ClientResult<void> first_error() const;  // with mutex_ held
 
-  const std::uint64_t max_queued_bytes_;
+  const std::uint64_t max_queued_bytes_;  // all lanes together
+  std::uint64_t queued_bytes_ = 0;        // of all lanes' jobs queued or running
   mutable std::mutex mutex_;
   std::condition_variable progress_;  // a job ended: room in a queue, or drained
   std::optional<ClientError> error_;

@@ -16,6 +16,8 @@
 #include "client_test_support.hpp"
 #include "time_breakdown_check.hpp"
 #include "framing/cbor.hpp"
+#include "store/chunk.hpp"
+#include "store/revlog.hpp"
 
 using namespace hgrpc::client::test;
 using hgrpc::framing::json;
@@ -215,6 +217,38 @@ TEST_CASE("hgrpc clone: with 0, 1 and 5 writer threads the store is byte for byt
   auto too_many = run_hgrpc({"clone", "--write-threads", "65", server.url(), (dir.path() / "never").string()});
   CHECK(too_many.exit_code == 2);
   CHECK(too_many.err.find("--write-threads: Value 65 not in range 0 to 64") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path() / "never"));
+}
+
+TEST_CASE("hgrpc clone --zstd-level: chunks are written at the level asked for, 1 by default") {
+  TempDir dir;
+  fs::path src = dir.path() / "src";
+  make_source(src);
+  Server server({"--repo", src.string()});
+  std::map<int, hgrpc::store::Bytes> chunks;
+  for (int level : {0, 1, 19}) {  // 0: the option left out
+    CAPTURE(level);
+    fs::path dest = dir.path() / ("level" + std::to_string(level));
+    std::vector<std::string> args{"--quiet", "clone", "-U"};
+    if (level != 0) args.insert(args.end(), {"--zstd-level", std::to_string(level)});
+    args.insert(args.end(), {server.url(), dest.string()});
+    auto r = run_hgrpc(args);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto log = hgrpc::store::Revlog::open(dest / ".hg/store", "data/dir/big.txt");
+    REQUIRE(log);
+    REQUIRE(log->size() == 1);
+    auto text = log->rawtext(0);
+    REQUIRE(text);
+    auto chunk = log->raw_chunk(0);
+    REQUIRE(chunk);
+    CHECK(*chunk == hgrpc::store::compress_chunk(**text, hgrpc::store::Compression::kZstd, level == 0 ? 1 : level));
+    chunks[level] = *chunk;
+  }
+  CHECK(chunks[0] == chunks[1]);
+  CHECK(chunks[19] != chunks[1]);  // the levels are told apart
+  auto bad = run_hgrpc({"clone", "--zstd-level", "23", server.url(), (dir.path() / "never").string()});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--zstd-level: Value 23 not in range 1 to 22") != std::string::npos);
   CHECK_FALSE(fs::exists(dir.path() / "never"));
 }
 

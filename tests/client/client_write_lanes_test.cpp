@@ -1,5 +1,6 @@
 // client/write_lanes.hpp: order within a lane, the first error stopping
-// every lane, bounded queues, and the inline mode of zero threads.
+// every lane, the shared bounded budget, the least loaded lane, and the
+// inline mode of zero threads.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -107,6 +108,37 @@ TEST_CASE("write lanes: a full lane makes submit wait, so queued bytes stay boun
   }));
   REQUIRE(lanes.wait());
   CHECK(big);
+}
+
+TEST_CASE("write lanes: the lanes share one budget, so a busy lane does not stall the others") {
+  // Two lanes of 10 bytes each: lane 0 may hold 20 bytes while lane 1 is
+  // empty, and a submit to lane 1 then waits for lane 0's jobs.
+  WriteLanes lanes(2, 10);
+  std::atomic<bool> release{false};
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 4; ++i) {  // 4 x 5 bytes on lane 0, the first one blocked
+    REQUIRE(lanes.submit(0, 5, [&]() -> ClientResult<void> {
+      while (!release) std::this_thread::yield();
+      ++ran;
+      return {};
+    }));
+  }
+  CHECK(ran == 0);  // 20 bytes queued without waiting: the whole budget
+  CHECK(lanes.least_loaded(0, 2) == 1);
+  CHECK(lanes.least_loaded(1, 1) == 1);
+  std::atomic<bool> submitted{false};
+  std::thread late([&] {
+    REQUIRE(lanes.submit(1, 5, [&]() -> ClientResult<void> { return {}; }));
+    submitted = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(submitted);  // over the budget: waits for lane 0
+  release = true;
+  late.join();
+  REQUIRE(lanes.wait());
+  CHECK(ran == 4);
+  CHECK(submitted);
+  CHECK(lanes.least_loaded(0, 2) == 0);  // both empty: the lowest index
 }
 
 TEST_CASE("write lanes: zero threads run each job at once on the caller's thread") {
