@@ -15,6 +15,15 @@ namespace hgrpc::store {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+RevlogWriterOptions filelog_options(RevlogWriterOptions options) {
+  options.full_texts_as_received = true;
+  return options;
+}
+
+}  // namespace
+
 struct RepositoryWriter::State {
   // Declared first, destroyed last: the revlog writers point at it.
   std::unique_ptr<Transaction> tx;
@@ -69,6 +78,7 @@ Result<RepositoryWriter> RepositoryWriter::open(const fs::path& root, const Repo
   state->changelog.emplace(std::move(*cl));
   RevlogWriterOptions manifest_options = state->options.revlog;
   manifest_options.line_deltas = true;
+  manifest_options.full_texts_as_received = true;
   auto ml = RevlogWriter::open(*state->tx, "00manifest.i", "00manifest.d", state->generaldelta, manifest_options);
   if (!ml) return hgrpc::unexpected<Error>(ml.error());
   state->manifestlog.emplace(std::move(*ml));
@@ -112,7 +122,7 @@ Result<RevlogWriter*> RepositoryWriter::filelog(const std::string& path) {
   }
   auto writer = RevlogWriter::open(*s.tx, encode_store_path(filelog_index_path(path), s.layout.store_kind),
                                    encode_store_path(filelog_data_path(path), s.layout.store_kind), s.generaldelta,
-                                   s.options.revlog);
+                                   filelog_options(s.options.revlog));
   if (!writer) return hgrpc::unexpected<Error>(writer.error());
   s.filelog_order.push_back(path);
   return &s.filelogs.emplace(path, std::move(*writer)).first->second;

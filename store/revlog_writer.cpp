@@ -203,7 +203,7 @@ Result<int> RevlogWriter::add(const IncomingRevision& in) {
   const std::uint64_t text_size = text->size();
   // A chain whose bytes already pass the ratio takes no delta, however
   // small: that is known before diffing and compressing one.
-  if (candidate != kNullRev && !text->empty() &&
+  if (candidate != kNullRev && !text->empty() && (in.delta_base || !s.options.full_texts_as_received) &&
       s.chain_length[static_cast<std::size_t>(candidate)] < s.options.max_chain_length &&
       s.chain_bytes[static_cast<std::size_t>(candidate)] <= s.options.max_chain_ratio * text_size) {
     Bytes computed_delta;

@@ -12,7 +12,12 @@
 // max_chain_length revisions, and the chain's compressed bytes (snapshot
 // included) stay within max_chain_ratio times the text (Mercurial's
 // LIMIT_DELTA2TEXT = 2); otherwise the full text is stored. A delta received
-// against that same base is stored as received (no new diff).
+// against that same base is stored as received (no new diff). With
+// full_texts_as_received (the manifest log and filelogs), a revision received
+// as a full text is stored as one: v2 servers (5.8's emitrevisions and
+// hgrpcd) send full texts where their store holds a snapshot, so the chain
+// is cut where the sender cut it, and diffing against p1 rarely passed the
+// limits (bench repository: 5,411 diffs saved, the store byte for byte the same).
 //
 // Every revision is rebuilt to its full rawtext and its node checked
 // against sha1(parents, text) before anything is written; a mismatch is an
@@ -43,6 +48,9 @@ struct RevlogWriterOptions {
   // Store only deltas of whole lines (mpatch::line_diff), and received
   // deltas only when they are so: Mercurial reads manifest deltas as lines.
   bool line_deltas = false;
+  // Store a revision received as a full text as one (see above). Not for
+  // the changelog: changesetdata sends every changeset as a full text.
+  bool full_texts_as_received = false;
 };
 
 // A revision as a peer sends it: the full rawtext, or an mpatch delta

@@ -157,6 +157,49 @@ TEST_CASE("writer: deltas against p1 until the chain bound, then a full text") {
   CHECK(str(**log->rawtext(5)) == text);
 }
 
+TEST_CASE("writer: with full_texts_as_received, a full text received is stored as one, a delta as a delta") {
+  for (bool as_received : {false, true}) {
+    CAPTURE(as_received);
+    auto dir = scratch_dir(as_received ? "writer-as-received" : "writer-rediffed");
+    auto tx = Transaction::begin(dir);
+    REQUIRE(tx.has_value());
+    RevlogWriterOptions options;
+    options.full_texts_as_received = as_received;
+    auto w = RevlogWriter::open(*tx, "data/f.i", "data/f.d", true, options);
+    REQUIRE(w.has_value());
+    std::string text;
+    for (int i = 0; i < 40; ++i) text += "line " + std::to_string(i) + " of a text that deltas well\n";
+    auto first = full(bytes(text));
+    REQUIRE(w->add(first) == 0);
+    auto second = full(bytes(text + "one more line\n"), first.node, 1);  // sent whole
+    REQUIRE(w->add(second) == 1);
+    // The third is sent as a delta against the second: appended at its end.
+    const std::string third_text = text + "one more line\nand another\n";
+    // One mpatch hunk: start, end (both the end of the text), length, data.
+    const std::string added = "and another\n";
+    const auto at = static_cast<std::uint32_t>(text.size() + 14);
+    static Bytes delta;
+    delta.clear();
+    for (std::uint32_t field : {at, at, static_cast<std::uint32_t>(added.size())}) {
+      for (int shift = 24; shift >= 0; shift -= 8) delta.push_back(static_cast<std::uint8_t>(field >> shift));
+    }
+    delta.insert(delta.end(), added.begin(), added.end());
+    IncomingRevision third;
+    third.p1 = second.node;
+    third.node = hash_revision(second.node, kNullNode, bytes(third_text));
+    third.linkrev = 2;
+    third.delta_base = second.node;
+    third.data = delta;
+    REQUIRE(w->add(third) == 2);
+    auto log = Revlog::open(dir / "data/f.i", dir / "data/f.d", "data/f.i");
+    REQUIRE(log.has_value());
+    CHECK(log->entry(1).base == (as_received ? 1 : 0));  // full, or a delta against p1
+    CHECK(log->entry(2).base == 1);
+    CHECK(str(**log->rawtext(1)) == text + "one more line\n");
+    CHECK(str(**log->rawtext(2)) == third_text);
+  }
+}
+
 TEST_CASE("writer: a received delta is applied to its base and hash-checked before anything is written") {
   auto dir = scratch_dir("writer-errors");
   auto tx = Transaction::begin(dir);
