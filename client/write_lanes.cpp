@@ -96,7 +96,10 @@ void WriteLanes::run(Lane& lane) {
     lane.queued_bytes -= bytes;
     queued_bytes_ -= bytes;
     if (!done && !error_) error_ = done.error();
-    progress_.notify_all();
+    // The reader waits for room, wait() for idle lanes. Woken only once
+    // half the budget is free, the reader refills in one go instead of
+    // waking (a system call each way) after every small job.
+    if (error_ || lane.jobs.empty() || queued_bytes_ <= max_queued_bytes_ / 2) progress_.notify_all();
   }
   lane.jobs.clear();
   lock.unlock();
