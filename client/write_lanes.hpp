@@ -13,10 +13,11 @@
 // that much (a job larger than the budget still runs, alone). Shared, so
 // that a lane with much to do (the manifest log before the files arrive, a
 // path with many revisions) does not make the reader wait while another
-// lane idles. The
-// first job to fail stops the lanes: later jobs are dropped, and submit()
-// and wait() return that error. With zero threads there is one lane and
-// submit() runs the job at once on the caller's thread.
+// lane idles. A reader waiting for room is woken once half the budget is
+// free, not after every job. The first job to fail stops the lanes: later
+// jobs are dropped, and submit() and wait() return that error. With zero
+// threads there is one lane and submit() runs the job at once on the
+// caller's thread.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
