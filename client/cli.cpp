@@ -382,8 +382,8 @@ void add_writer_options(CLI::App* sub, WriterLimits& limits) {
       ->check(CLI::Range(std::size_t{0}, std::size_t{64}))
       ->capture_default_str();
   sub->add_option("--write-queue-bytes", limits.write_queue_bytes,
-                  "Received revisions each writer thread may hold queued, in bytes (the threads share "
-                  "(--write-threads + 1) x this)")
+                  "Received revisions queued for the writer threads, in bytes per thread (they share one "
+                  "budget of (--write-threads + 1) x this)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
   sub->add_option("--zstd-level", limits.zstd_level,

@@ -134,10 +134,10 @@ std::string progress_counts(const FetchSummary& counts);
 // and one more the manifest log, while the responses are read, sharing a
 // budget of (write_threads + 1) x write_queue_bytes of received revisions;
 // a path goes to the filelog thread with the least queued when it starts,
-// and each thread holds at most one open filelog: the filelog threads are capped at max_open_filelogs, and the
-// texts in memory stay within (max_open_filelogs + 2) x revlog_cache_bytes +
-// (write_threads + 1) x write_queue_bytes. 0 threads: the reader writes, as
-// it reads.
+// and each thread holds at most one open filelog: the filelog threads are
+// capped at max_open_filelogs, and the texts in memory stay within
+// (max_open_filelogs + 2) x revlog_cache_bytes + (write_threads + 1) x
+// write_queue_bytes. 0 threads: the reader writes, as it reads.
 struct WriterLimits {
   std::uint64_t revlog_cache_bytes = std::uint64_t{8} << 20;
   std::size_t max_open_filelogs = 8;

@@ -5,8 +5,9 @@
 //
 // A lane is one worker thread with a queue of jobs, run in the order they
 // were submitted; jobs of different lanes run concurrently. The fetch puts
-// everything that touches one revlog on one lane (a filelog's lane is a
-// hash of its path), so a revlog writer is only ever used by one thread.
+// everything that touches one revlog on one lane (a path's lane is chosen,
+// least_loaded, when its revisions start, and kept for the batch), so a
+// revlog writer is only ever used by one thread.
 //
 // Memory is bounded by one budget that the lanes share, lanes() x
 // max_queued_bytes: submit() blocks while the queued jobs of all lanes hold
