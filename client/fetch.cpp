@@ -344,11 +344,13 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
 
   // File revisions, in batches of changesets.
   std::set<std::string> paths_seen;
+  std::vector<Node> batch_roots = roots;  // dag_heads(roots, fetched, 0): a batch's roots are the last one's heads
   for (std::size_t start = 0; start < fetched.added.size(); start += files_batch) {
     const std::size_t end = std::min(fetched.added.size(), start + files_batch);
+    std::vector<Node> batch_heads = dag_heads(roots, fetched, end);
     json fargs{{"revisions", json::array({json{{"type", framing::cbor_bytes(std::string_view("changesetdagrange"))},
-                                               {"roots", node_list(dag_heads(roots, fetched, start))},
-                                               {"heads", node_list(dag_heads(roots, fetched, end))}}})},
+                                               {"roots", node_list(batch_roots)},
+                                               {"heads", node_list(batch_heads)}}})},
                {"fields", field_set({"linknode", "parents", "revision"})}, {"haveparents", true}};
     std::string path;
     std::size_t lane = 0;
@@ -408,6 +410,7 @@ ClientResult<FetchedChangesets> fetch_changesets(const Exchange& exchange, const
     }
     if (auto written = lanes.wait(); !written) return hgrpc::unexpected<ClientError>(written.error());
     if (!read) return hgrpc::unexpected<ClientError>(read.error());
+    batch_roots = std::move(batch_heads);
     steps_done += 1;
     report(0, true);
   }
